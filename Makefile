@@ -1,0 +1,45 @@
+# cloudstack_kvm.networking: developer entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+COLLECTIONS := $(CURDIR)/.tmp/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(PATH)
+SANITY_ROOT := $(CURDIR)/.tmp/sanity
+RENDER_DIR ?= $(CURDIR)/out
+
+-include lab/lab.mk
+
+.PHONY: help setup test lint sanity unit render-check build docs changelog-lint clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: ## install Debian packages, the pinned virtualenv and the collections path
+	scripts/setup.sh
+
+test: setup ## the whole suite CI runs: lint, sanity, unit, render check, build, lab tiers
+	scripts/run-tests.sh
+
+lint: setup ## ansible-lint (production profile)
+	$(BIN)/ansible-lint --profile production
+
+sanity: setup ## ansible-test sanity on a copy placed under ansible_collections/
+	scripts/sanity.sh
+
+unit: setup ## unit tests (model, renderers, modules against recorded output)
+	cd $(COLLECTIONS)/cloudstack_kvm/networking && $(BIN)/python -m pytest -q -n 2 tests/unit
+
+render-check: setup ## render seed 000 on both backends for every system and validate with netplan/ifquery
+	scripts/render-check.sh $(RENDER_DIR)
+
+build: setup ## build the collection tarball and install it offline into a scratch path
+	scripts/build-check.sh
+
+changelog-lint: setup ## validate changelog fragments
+	$(BIN)/antsibull-changelog lint
+
+clean: ## remove build and render output (not the venv or the lab image cache)
+	rm -rf out .tmp/sanity .tmp/build tests/output

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install everything the collection's development, tests and lab need on a Debian 12 machine:
+# Debian packages (bindep.txt), a virtualenv with pinned Python tooling (requirements-dev.txt),
+# and a collections path that points at this checkout. Safe to re-run: each step is skipped when
+# its input has not changed.
+#   scripts/setup.sh            everything
+#   scripts/setup.sh --no-apt   Python side only (no root needed)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+want_apt=1
+[ "${1:-}" = "--no-apt" ] && want_apt=0
+
+log() { printf '[setup] %s\n' "$*"; }
+
+if [ "$want_apt" = 1 ]; then
+  mapfile -t pkgs < <(sed -e 's/#.*//' -e 's/\[.*\]//' bindep.txt | awk 'NF {print $1}')
+  missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || { echo "setup: need root to install: ${missing[*]}" >&2; exit 1; }
+    log "apt-get install ${missing[*]}"
+    apt-get update -qq
+    # No recommends: netplan.io and ifupdown are installed only as offline validators (netplan
+    # generate --root-dir, ifquery); nothing here applies them to this machine's network.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+py=${PYTHON:-python3}
+stamp=.venv/.requirements.sha256
+want=$(cat requirements-dev.txt requirements.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "creating .venv with $($py --version 2>&1)"
+  "$py" -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+
+# A collections path in which cloudstack_kvm.networking is this checkout, so playbooks,
+# ansible-doc and unit tests use the working tree without an install step.
+coll=.tmp/collections/ansible_collections/cloudstack_kvm
+mkdir -p "$coll"
+[ -L "$coll/networking" ] || ln -sfn ../../../.. "$coll/networking"
+log "ready: $(.venv/bin/ansible --version | head -1)"
