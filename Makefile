@@ -30,7 +30,7 @@ sanity: setup ## ansible-test sanity on a copy placed under ansible_collections/
 	scripts/sanity.sh
 
 unit: setup ## unit tests (model, renderers, modules against recorded output)
-	cd $(COLLECTIONS)/cloudstack_kvm/networking && $(BIN)/python -m pytest -q -n 2 tests/unit
+	$(BIN)/python -m pytest -q -n 2 tests/unit
 
 render-check: setup ## render seed 000 on both backends for every system and validate with netplan/ifquery
 	scripts/render-check.sh $(RENDER_DIR)

@@ -1,0 +1,18 @@
+# Make ``ansible_collections.cloudstack_kvm.networking`` importable from this checkout: the unit
+# tests import the collection by its FQCN, through the link scripts/setup.sh creates in
+# .tmp/collections (or through the real tree when the checkout already sits under
+# ansible_collections/, as in ansible-test).
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import sys
+
+_HERE = os.path.abspath(os.path.dirname(__file__))
+_PARTS = _HERE.split(os.sep)
+if 'ansible_collections' in _PARTS:
+    _ROOT = os.sep.join(_PARTS[:len(_PARTS) - _PARTS[::-1].index('ansible_collections') - 1])
+else:
+    _ROOT = os.path.join(os.path.dirname(os.path.dirname(_HERE)), '.tmp', 'collections')
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
