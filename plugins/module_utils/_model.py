@@ -122,8 +122,11 @@ class _Checker(object):
         for key in given:
             if key in known:
                 continue
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = "did you mean '%s'?" % close[0] if close else 'use one of %s' % ', '.join(known)
+            close = difflib.get_close_matches(str(key), known, n=2)
+            if close:
+                hint = 'did you mean %s?' % ' or '.join("'%s'" % c for c in sorted(close))
+            else:
+                hint = 'use one of %s' % ', '.join(known)
             self.add(where, "unknown option '%s'" % key, 'remove it or rename it (%s)' % hint)
 
 
@@ -563,7 +566,9 @@ class _Normaliser(object):
                 elif br['vlan'] is None:
                     chk.add(where, 'vlan_interface is set but the bridge has no vlan', 'set vlan or drop vlan_interface')
 
-            if br['uplink']:
+            vlan_invalid = opts.get('vlan') is not None and br['vlan'] is None
+            br['_skip'] = vlan_invalid
+            if br['uplink'] and not vlan_invalid:
                 key = br['uplink']
                 if br['vlan'] is None:
                     if key in untagged_on:
@@ -592,7 +597,7 @@ class _Normaliser(object):
             where = 'bridge %s' % name
             given_opts = given.get(name) or {}
             uplink = br['uplink']
-            if uplink is None:
+            if uplink is None or br.pop('_skip'):
                 continue
             if br['vlan'] is None:
                 br['port'] = uplink
@@ -625,6 +630,7 @@ class _Normaliser(object):
                 br['port'] = vif
             self._mtu_against_uplink(where, br, ethernets, bonds)
         for name, br in out.items():
+            br.pop('_skip', None)
             if br['vlan'] is None and br['uplink']:
                 self._mtu_against_uplink('bridge %s' % name, br, ethernets, bonds)
         for bname, bond in bonds.items():
