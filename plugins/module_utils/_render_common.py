@@ -29,6 +29,11 @@ FILE_PREFIX = 'cloudstack-kvm'
 UUID_NAMESPACE = uuid.UUID('6f0b9a52-5c1e-4d53-9f35-2b0d7c1a8e41')
 
 
+class RenderError(ValueError):
+    """A model option the target system cannot express: the message names the option, the object
+    and the alternative."""
+
+
 def options_with_defaults(options):
     opts = dict(options or {})
     opts.setdefault('header', DEFAULT_HEADER)
