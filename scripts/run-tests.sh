@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole suite, in the order that fails fastest: unit tests, render check, lint, sanity,
+# collection build, then the lab tiers (containers, one VM scenario). Each stage's wall time is
+# printed at the end. `make test` runs this after `make setup`.
+#   SKIP_LAB=1 scripts/run-tests.sh   everything but the lab tiers
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export PATH=$top/.venv/bin:$PATH
+export ANSIBLE_COLLECTIONS_PATH=$top/.tmp/collections
+export ANSIBLE_CONFIG=$top/ansible.cfg
+
+declare -a names=() secs=() results=()
+stage() {
+  local name=$1; shift
+  printf '\n==== %s: %s\n' "$name" "$*"
+  local start=$SECONDS
+  "$@"
+  local rc=$?
+  names+=("$name"); secs+=($((SECONDS - start))); results+=("$rc")
+  if [ "$rc" != 0 ]; then
+    printf '==== %s FAILED (rc=%s)\n' "$name" "$rc"
+    summary
+    exit "$rc"
+  fi
+}
+summary() {
+  printf '\n==== stage timings\n'
+  for i in "${!names[@]}"; do printf '  %-14s %5ss  rc=%s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"; done
+}
+
+stage unit        make --no-print-directory unit
+stage render      make --no-print-directory render-check
+stage lint        make --no-print-directory lint
+stage sanity      make --no-print-directory sanity
+stage changelog   make --no-print-directory changelog-lint
+stage build       make --no-print-directory build
+if [ "${SKIP_LAB:-0}" != 1 ] && grep -q '^lab-test:' lab/lab.mk 2>/dev/null; then
+  stage lab       make --no-print-directory lab-test
+fi
+summary
