@@ -1,0 +1,490 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: ovs_bridge
+short_description: Manage an Open vSwitch bridge or fake (VLAN) bridge
+version_added: 0.1.0
+author:
+  - cloudstack_kvm.networking contributors
+description:
+  - Creates, updates or removes an Open vSwitch bridge (C(ovs-vsctl add-br NAME)) or a fake bridge, a
+    VLAN bridge on a parent bridge (C(ovs-vsctl add-br NAME PARENT VLAN)), such as the storage bridge
+    C(cloudbr100) on C(cloudbr0) VLAN 100.
+  - On an existing real bridge every parameter given is compared with the database and corrected in
+    place with one C(ovs-vsctl) transaction (C(datapath_type), C(fail_mode), C(stp_enable),
+    C(other_config), C(external_ids)).
+  - A fake bridge cannot change its parent or VLAN, and a real bridge cannot become a fake bridge or
+    the other way round; then the bridge is deleted and created again in one transaction and the
+    result says so in RV(recreated) and RV(recreate_reason). Deleting a bridge deletes its ports, so
+    that is refused when the bridge has ports, unless O(force=true).
+  - After a change the database is read again and the module fails if it does not show the wanted
+    state. Parameters that are not given are not managed. Unset C(datapath_type) is C(system) and
+    unset C(fail_mode) is C(standalone) for Open vSwitch, so they compare equal.
+requirements:
+  - ovs-vsctl (Open vSwitch 2.5 or later) on the managed host
+extends_documentation_fragment:
+  - cloudstack_kvm.networking._attributes
+  - cloudstack_kvm.networking._attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads the database and returns the exact C(ovs-vsctl) command that a real run
+        would execute, without executing it.
+  diff_mode:
+    support: full
+options:
+  name:
+    description:
+      - Name of the bridge.
+    type: str
+    required: true
+    aliases: [bridge]
+  parent:
+    description:
+      - Makes the bridge a fake bridge on this parent (a real bridge). Needs O(vlan).
+    type: str
+  vlan:
+    description:
+      - VLAN of the fake bridge, 0-4095. Needs O(parent).
+    type: int
+  datapath_type:
+    description:
+      - C(system) for the kernel datapath, C(netdev) for the userspace datapath (containers, DPDK).
+        Only for real bridges; a fake bridge uses its parent's datapath.
+      - Changing it on an existing bridge is done in place; ovs-vswitchd then moves the bridge to the
+        other datapath, which interrupts its traffic briefly.
+    type: str
+    choices: [system, netdev]
+  fail_mode:
+    description:
+      - What the bridge does without an OpenFlow controller. Only for real bridges.
+    type: str
+    choices: [standalone, secure]
+  stp_enable:
+    description:
+      - Spanning Tree Protocol on the bridge. Only for real bridges.
+    type: bool
+  other_config:
+    description:
+      - Keys of the Bridge C(other_config) column, for example C(hwaddr) or C(stp-forward-delay).
+        Values are stored as strings (integers and booleans are converted). Only the keys given are
+        managed, unless O(other_config_exclusive=true); a key given with a null value is removed.
+        Only for real bridges.
+    type: dict
+  other_config_exclusive:
+    description:
+      - When true, the Bridge's C(other_config) ends up with exactly the keys in O(other_config).
+    type: bool
+    default: false
+  external_ids:
+    description:
+      - External IDs of the bridge (for a fake bridge, stored on its Port as C(fake-bridge-KEY), as
+        C(ovs-vsctl br-set-external-id) does). Only the keys given are managed; a key given with a null
+        value is removed.
+    type: dict
+  force:
+    description:
+      - Allow deleting a bridge (for O(state=absent), or to recreate it) that has ports other than its
+        own internal port. Those ports are deleted with it; for a real bridge this includes its fake
+        bridges and their ports.
+    type: bool
+    default: false
+  state:
+    description:
+      - C(present) creates or reconciles the bridge, C(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  database:
+    description:
+      - The OVSDB server to talk to, as for C(ovs-vsctl --db), for example
+        C(unix:/run/openvswitch/db.sock). The default is ovs-vsctl's own default.
+    type: str
+  timeout:
+    description:
+      - Seconds ovs-vsctl waits for the database and for ovs-vswitchd to apply a change
+        (C(ovs-vsctl --timeout)).
+    type: int
+    default: 10
+notes:
+  - A fake bridge is a Port on its parent with C(fake_bridge=true), a VLAN tag and an internal
+    Interface of the bridge's name; ports added to the fake bridge are parent ports with that tag.
+seealso:
+  - module: cloudstack_kvm.networking.ovs_bond
+  - module: cloudstack_kvm.networking.ovs_port
+  - name: ovs-vsctl(8), bridge commands and fake bridges
+    description: How fake bridges are made and what deleting a bridge deletes.
+    link: https://www.openvswitch.org/support/dist-docs/ovs-vsctl.8.html
+  - name: ovs-vswitchd.conf.db(5), Bridge table
+    description: What every bridge column means.
+    link: https://www.openvswitch.org/support/dist-docs/ovs-vswitchd.conf.db.5.html
+'''
+
+EXAMPLES = r'''
+# The seed topology: two bridges and the storage VLAN bridge cloudbr100 on cloudbr0, VLAN 100.
+- name: Create cloudbr0 and cloudbr1
+  cloudstack_kvm.networking.ovs_bridge:
+    name: "{{ item }}"
+  loop: [cloudbr0, cloudbr1]
+
+- name: Create the storage VLAN bridge cloudbr100 on cloudbr0, VLAN 100
+  cloudstack_kvm.networking.ovs_bridge:
+    name: cloudbr100
+    parent: cloudbr0
+    vlan: 100
+
+# Userspace datapath, as in containers without the OVS kernel module.
+- name: cloudbr0 on the netdev datapath
+  cloudstack_kvm.networking.ovs_bridge:
+    name: cloudbr0
+    datapath_type: netdev
+    external_ids:
+      managed-by: cloudstack_kvm.networking
+
+# Moving the storage bridge to VLAN 200 recreates it; refused while it has ports unless forced.
+- name: Move cloudbr100 to VLAN 200
+  cloudstack_kvm.networking.ovs_bridge:
+    name: cloudbr100
+    parent: cloudbr0
+    vlan: 200
+  register: storage_bridge
+
+- name: Remove cloudbr1 with its bonds and ports
+  cloudstack_kvm.networking.ovs_bridge:
+    name: cloudbr1
+    state: absent
+    force: true
+'''
+
+RETURN = r'''
+bridge:
+  description:
+    - The bridge after the call (in check mode: as it would be). Null when it is absent.
+    - C(fail_mode) and C(datapath_type) show Open vSwitch's defaults when the columns are unset.
+      For a fake bridge, C(datapath_type) is its parent's.
+  returned: always
+  type: dict
+  sample:
+    state: present
+    fake: true
+    parent: cloudbr0
+    vlan: 100
+    datapath_type: system
+    fail_mode: null
+    stp_enable: false
+    other_config: {}
+    external_ids: {}
+commands:
+  description:
+    - The ovs-vsctl commands run, as argv lists (one transaction per list); in check mode, the
+      commands a real run would execute. Empty when nothing differs.
+  returned: always
+  type: list
+  elements: list
+  sample:
+    - [/usr/bin/ovs-vsctl, --timeout=10, --, --may-exist, add-br, cloudbr100, cloudbr0, "100"]
+differences:
+  description: The parameters that differ, each with the active (database) and wanted value.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: vlan, active: 100, wanted: 200}
+recreated:
+  description: Whether the bridge is (or in check mode, would be) deleted and created again.
+  returned: always
+  type: bool
+  sample: true
+recreate_reason:
+  description: Why the bridge has to be recreated; null when it is changed in place or not at all.
+  returned: always
+  type: str
+  sample: fake bridge cloudbr100 is on cloudbr0 VLAN 100, wanted on cloudbr0 VLAN 200; Open vSwitch cannot change that in place
+diff:
+  description: The bridge before and after, with the keys of RV(bridge); C({state: absent}) for a missing bridge.
+  returned: when diff mode is on
+  type: dict
+  sample:
+    before: {state: present, fake: true, parent: cloudbr0, vlan: 100}
+    after: {state: present, fake: true, parent: cloudbr0, vlan: 200}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
+    DATAPATH_DEFAULT,
+    FAIL_MODE_DEFAULT,
+    OvsError,
+    OvsParameterError,
+    OvsPlan,
+    OvsStateError,
+    OvsVsctl,
+    apply_plan,
+    column_arg,
+    common_argument_spec,
+    map_column_commands,
+    map_changes,
+    map_key_arg,
+    normalise_map_param,
+    wanted_map,
+)
+
+VIEW_KEYS = ('state', 'fake', 'parent', 'vlan', 'datapath_type', 'fail_mode', 'stp_enable', 'other_config',
+             'external_ids')
+REAL_ONLY = ('datapath_type', 'fail_mode', 'stp_enable', 'other_config')
+
+DEFAULT_REAL = {
+    'state': 'present',
+    'fake': False,
+    'parent': None,
+    'vlan': None,
+    'datapath_type': DATAPATH_DEFAULT,
+    'fail_mode': FAIL_MODE_DEFAULT,
+    'stp_enable': False,
+    'other_config': {},
+    'external_ids': {},
+}
+
+
+def bridge_view(br):
+    return {
+        'state': 'present',
+        'fake': br['fake'],
+        'parent': br['parent'],
+        'vlan': br['vlan'],
+        'datapath_type': br['datapath_type'],
+        'fail_mode': None if br['fake'] else (br['fail_mode'] or FAIL_MODE_DEFAULT),
+        'stp_enable': br['stp_enable'],
+        'other_config': dict(br['other_config']),
+        'external_ids': dict(br['external_ids']),
+    }
+
+
+def fake_view(parent_datapath, parent, vlan, external_ids):
+    return {
+        'state': 'present',
+        'fake': True,
+        'parent': parent,
+        'vlan': vlan,
+        'datapath_type': parent_datapath,
+        'fail_mode': None,
+        'stp_enable': False,
+        'other_config': {},
+        'external_ids': external_ids,
+    }
+
+
+class BridgePlanner(object):
+    """Plans one ovs_bridge call from the module parameters and a database snapshot."""
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self.name = params['name']
+
+    def __call__(self, snapshot):
+        self.snapshot = snapshot
+        plan = OvsPlan()
+        have = snapshot.bridge(self.name)
+        plan.before = bridge_view(have) if have is not None else None
+        if self.params['state'] == 'absent':
+            self._plan_absent(plan, have)
+        else:
+            self._plan_present(plan, have)
+        return plan
+
+    def _ports_block(self, have, action):
+        """Raise unless force, when deleting ``have`` would delete other ports."""
+        ports = self.snapshot.foreign_ports(self.name)
+        if not ports or self.params['force']:
+            return
+        labels = []
+        for pname in sorted(ports):
+            port = self.snapshot.port(pname)
+            if port['fake_bridge']:
+                labels.append('%s (fake bridge)' % pname)
+            elif len(port['interfaces']) > 1:
+                labels.append('%s (bond)' % pname)
+            else:
+                labels.append(pname)
+        raise OvsStateError('bridge %s still has ports: %s; %s it would delete them. Remove or move them first, '
+                            'or set force: true' % (self.name, ', '.join(labels), action))
+
+    def _plan_absent(self, plan, have):
+        if have is None:
+            plan.tracker.add('state', 'absent', 'absent')
+            return
+        self._ports_block(have, 'deleting')
+        plan.tracker.add('state', 'present', 'absent')
+        plan.txn.add('del-br', self.name, options=['--if-exists'])
+        plan.after = None
+
+    def _validate(self):
+        p = self.params
+        if (p.get('parent') is None) != (p.get('vlan') is None):
+            raise OvsParameterError('bridge %s: parent and vlan go together (a fake bridge needs both)' % self.name)
+        if p.get('vlan') is not None and not 0 <= p['vlan'] <= 4095:
+            raise OvsParameterError('bridge %s: vlan %d is out of range 0-4095' % (self.name, p['vlan']))
+        if p.get('parent') is not None:
+            given = [k for k in REAL_ONLY if p.get(k) is not None]
+            if p.get('other_config_exclusive'):
+                given.append('other_config_exclusive')
+            if given:
+                raise OvsParameterError('bridge %s: %s apply to real bridges only; fake bridge %s shares them with its '
+                                        'parent %s: set them there' % (self.name, ', '.join(given), self.name,
+                                                                         p['parent']))
+            if p['parent'] == self.name:
+                raise OvsParameterError('bridge %s cannot be its own parent' % self.name)
+
+    def _plan_present(self, plan, have):
+        p = self.params
+        self._validate()
+        port = self.snapshot.port(self.name)
+        if have is None and port is not None:
+            raise OvsStateError('bridge %s: a port of that name already exists on bridge %s; remove the port first '
+                                '(cloudstack_kvm.networking.ovs_port state=absent)' % (self.name, port['vsctl_bridge']))
+        ext_given = normalise_map_param(p.get('external_ids'))
+        if p.get('parent') is not None:
+            after = self._want_fake(plan, have, ext_given)
+        else:
+            after = self._want_real(have, ext_given)
+        plan.after = after
+        for key in VIEW_KEYS:
+            active = plan.before.get(key) if plan.before is not None else ('absent' if key == 'state' else None)
+            plan.tracker.add(key, active, after[key])
+
+        if have is not None and have['fake'] != after['fake']:
+            plan.recreate('bridge %s is a %s bridge, wanted as a %s bridge; Open vSwitch cannot convert it in place'
+                          % (self.name, 'fake' if have['fake'] else 'real', 'fake' if after['fake'] else 'real'))
+        elif have is not None and have['fake'] and (have['parent'], have['vlan']) != (after['parent'], after['vlan']):
+            plan.recreate('fake bridge %s is on %s VLAN %d, wanted on %s VLAN %d; Open vSwitch cannot change that in '
+                          'place' % (self.name, have['parent'], have['vlan'], after['parent'], after['vlan']))
+        if plan.recreated:
+            self._ports_block(have, 'recreating')
+            plan.txn.add('del-br', self.name, options=['--if-exists'])
+
+        if have is None or plan.recreated:
+            self._create(plan, after)
+        else:
+            self._update(plan, have, after)
+
+    def _want_fake(self, plan, have, ext_given):
+        p = self.params
+        parent = self.snapshot.bridge(p['parent'])
+        if parent is None:
+            if not self.check_mode:
+                raise OvsStateError('fake bridge %s: parent bridge %s does not exist; create it first'
+                                    % (self.name, p['parent']))
+            plan.warnings.append('parent bridge %s does not exist (yet): planned as if an earlier task created it'
+                                 % p['parent'])
+            datapath = DATAPATH_DEFAULT
+        elif parent['fake']:
+            raise OvsParameterError('fake bridge %s: parent %s is itself a fake bridge (on %s); the parent must be a '
+                                    'real bridge' % (self.name, p['parent'], parent['parent']))
+        else:
+            datapath = parent['datapath_type']
+        active_ids = have['external_ids'] if have is not None and have['fake'] else {}
+        return fake_view(datapath, p['parent'], p['vlan'], wanted_map(active_ids, ext_given))
+
+    def _want_real(self, have, ext_given):
+        p = self.params
+        base = bridge_view(have) if have is not None and not have['fake'] else dict(DEFAULT_REAL)
+        after = dict(base)
+        for key in ('datapath_type', 'fail_mode', 'stp_enable'):
+            if p.get(key) is not None:
+                after[key] = p[key]
+        if p.get('other_config') is not None or p.get('other_config_exclusive'):
+            after['other_config'] = wanted_map(base['other_config'], normalise_map_param(p.get('other_config')) or {},
+                                               p.get('other_config_exclusive'))
+        after['external_ids'] = wanted_map(base['external_ids'], ext_given)
+        return after
+
+    def _create(self, plan, after):
+        txn = plan.txn
+        if after['fake']:
+            txn.add('add-br', self.name, after['parent'], str(after['vlan']), options=['--may-exist'])
+            for k, v in sorted(after['external_ids'].items()):
+                txn.add('br-set-external-id', self.name, k, v)
+            return
+        txn.add('add-br', self.name, options=['--may-exist'])
+        args = []
+        if after['datapath_type'] != DATAPATH_DEFAULT:
+            args.append(column_arg('datapath_type', after['datapath_type']))
+        if self.params.get('fail_mode') is not None:
+            args.append(column_arg('fail_mode', after['fail_mode']))
+        if after['stp_enable']:
+            args.append(column_arg('stp_enable', True))
+        args.extend(map_key_arg('other_config', k, v) for k, v in sorted(after['other_config'].items()))
+        args.extend(map_key_arg('external_ids', k, v) for k, v in sorted(after['external_ids'].items()))
+        if args:
+            txn.add('set', 'Bridge', self.name, *args)
+
+    def _update(self, plan, have, after):
+        txn = plan.txn
+        before = plan.before
+        if after['fake']:
+            to_set, to_remove = map_changes(before['external_ids'], after['external_ids'])
+            for k in to_remove:
+                txn.add('br-set-external-id', self.name, k)
+            for k, v in sorted(to_set.items()):
+                txn.add('br-set-external-id', self.name, k, v)
+            return
+        args = [column_arg(k, after[k]) for k in ('datapath_type', 'fail_mode', 'stp_enable')
+                if after[k] != before[k]]
+        if args:
+            txn.add('set', 'Bridge', self.name, *args)
+        map_column_commands(txn, 'Bridge', self.name, 'other_config', before['other_config'], after['other_config'])
+        map_column_commands(txn, 'Bridge', self.name, 'external_ids', before['external_ids'], after['external_ids'])
+
+
+def argument_spec():
+    spec = {
+        'name': {'type': 'str', 'required': True, 'aliases': ['bridge']},
+        'parent': {'type': 'str'},
+        'vlan': {'type': 'int'},
+        'datapath_type': {'type': 'str', 'choices': ['system', 'netdev']},
+        'fail_mode': {'type': 'str', 'choices': ['standalone', 'secure']},
+        'stp_enable': {'type': 'bool'},
+        'other_config': {'type': 'dict'},
+        'other_config_exclusive': {'type': 'bool', 'default': False},
+        'external_ids': {'type': 'dict'},
+        'force': {'type': 'bool', 'default': False},
+        'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
+    }
+    spec.update(common_argument_spec())
+    return spec
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=argument_spec(),
+        required_together=[('parent', 'vlan')],
+        supports_check_mode=True,
+    )
+
+
+def run_module(module, client):
+    planner = BridgePlanner(module.params, check_mode=module.check_mode)
+    return apply_plan(module, client, planner, 'bridge')
+
+
+def main():
+    module = build_module()
+    try:
+        client = OvsVsctl.from_module(module)
+        result = run_module(module, client)
+    except OvsError as e:
+        module.fail_json(**e.fail_kwargs())
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
