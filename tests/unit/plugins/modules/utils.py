@@ -10,14 +10,15 @@
 * ``FakeRunCommand``: stands in for ``AnsibleModule.run_command``; answers argv lists from
   expected calls (recorded tool output) and records every call, so a test can assert on the
   exact argv that was run, or that nothing was run (check mode).
-* ``run_module(main, args, ...)``: runs a module's ``main()`` with all of the above and returns
-  ``(result, calls)``.
+* ``run_module(main, args, ...)``: runs a module's ``main()`` with all of the above (warnings
+  given to ``module.warn()`` end up in ``result['warnings']``) and returns ``(result, fake)``.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import inspect
 import json
 import os
 
@@ -126,20 +127,39 @@ class FakeRunCommand(object):
 def run_module(main, args, run_command=None, check_mode=False, diff=False):
     """Run a module's ``main()``; return ``(result, run_command)``.
 
-    ``result`` has ``failed: True`` when the module failed. ``run_command`` is the
-    ``FakeRunCommand`` used (an empty one that rejects every call when none is given).
+    ``result`` has ``failed: True`` when the module failed, and ``warnings`` (the messages given to
+    ``module.warn()``) when there were any. ``run_command`` is the ``FakeRunCommand`` used (an
+    empty one that rejects every call when none is given).
     """
     args = dict(args)
     args['_ansible_check_mode'] = check_mode
     args['_ansible_diff'] = diff
     fake = run_command if run_command is not None else FakeRunCommand()
+    warnings = []
 
     def _run_command(module, cmd, **kwargs):
         return fake(module, cmd, **kwargs)
 
+    # Record warnings, then hand them on to whatever AnsibleModule.warn is now (the real one, or a
+    # mock a test put in place around this call).
+    previous_warn = basic.AnsibleModule.__dict__['warn']
+
+    def _warn(module, warning, *more_args, **kwargs):
+        warnings.append(warning)
+        if inspect.isfunction(previous_warn):
+            return previous_warn(module, warning, *more_args, **kwargs)
+        return previous_warn(warning, *more_args, **kwargs)  # a mock patched onto the class
+
+    def _with_warnings(func):
+        def wrapper(module, **kwargs):
+            if warnings:
+                kwargs['warnings'] = list(warnings)
+            return func(module, **kwargs)
+        return wrapper
+
     with set_module_args(args):
-        with mock.patch.multiple(basic.AnsibleModule, exit_json=exit_json, fail_json=fail_json,
-                                 run_command=_run_command):
+        with mock.patch.multiple(basic.AnsibleModule, exit_json=_with_warnings(exit_json),
+                                 fail_json=_with_warnings(fail_json), run_command=_run_command, warn=_warn):
             try:
                 main()
             except AnsibleExitJson as e:
