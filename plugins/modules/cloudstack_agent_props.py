@@ -12,7 +12,7 @@ module: cloudstack_agent_props
 short_description: Set and unset keys of the CloudStack KVM agent's agent.properties
 version_added: 0.1.0
 author:
-  - cloudstack_kvm.networking contributors
+  - cloudstack_kvm.networking contributors (!UNKNOWN)
 description:
   - Manages keys of C(/etc/cloudstack/agent/agent.properties), the Java properties file of the
     Apache CloudStack KVM agent, such as C(network.bridge.type), C(libvirt.vif.driver), the
@@ -63,7 +63,7 @@ options:
   properties:
     description:
       - Keys and the values they must have.
-      - A null value (C(key:) or C(key: null)) removes the key, like O(unset).
+      - 'A null value (C(key:) or C(key: null)) removes the key, like O(unset).'
       - Booleans become C(true)/C(false) (what Java's C(Boolean.parseBoolean) reads), and numbers
         become their decimal text.
       - C(host) may be a comma-separated string or a list. A list is joined with commas, so its

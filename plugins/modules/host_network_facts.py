@@ -12,7 +12,7 @@ module: host_network_facts
 short_description: Gather the realised network of a KVM host in the shape of the kvm_network model
 version_added: 0.1.0
 author:
-  - cloudstack_kvm.networking contributors
+  - cloudstack_kvm.networking contributors (!UNKNOWN)
 description:
   - Reads what is actually configured on the host right now, links, addresses, default routes,
     Linux bridges and their ports, Linux bonds and their active member, VLAN devices,
@@ -58,7 +58,7 @@ options:
       - Whether to read the Open vSwitch database.
       - V(auto) reads it when C(ovs-vsctl) is installed. If the database does not answer
         (Open vSwitch installed but not running) the module warns and reports
-        RV(ansible_facts.host_network.ovs.available=false).
+        RV(ansible_facts.host_network.ovs) with C(available=false).
       - V(true) reads it and fails when it cannot.
       - V(false) does not read it. The OVS section is then reported as not available.
     type: str

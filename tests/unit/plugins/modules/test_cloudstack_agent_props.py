@@ -306,7 +306,7 @@ def test_validate_bridges_false_skips_check(tmp_path, sysroot, no_ovs):
 
 def _ovs_fake():
     return fs_fake().expect(match=lambda argv: argv[0].endswith('ovs-vsctl') and 'list' in argv,
-                                   stdout=OVS_HOST, repeat=True)
+                            stdout=OVS_HOST, repeat=True)
 
 
 def test_openvswitch_devices_checked_in_ovs(tmp_path, sysroot, with_ovs):
