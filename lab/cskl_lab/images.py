@@ -1,0 +1,69 @@
+"""The lab images: built by lab/images/build.sh into the cache, imported into podman on demand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from .util import LABEL, LAB_ROOT, LabError, cache_root, env_with_podman, flock, log, podman, run
+
+BUILD = LAB_ROOT / "images" / "build.sh"
+IMAGE_REPO = "localhost/cskl-lab"
+
+
+def recipe_key() -> str:
+    return run([BUILD, "--key"], timeout=60).stdout.strip()
+
+
+def image_dir(key: str | None = None) -> Path:
+    return cache_root() / "images" / (key or recipe_key())
+
+
+def ensure_built(force: bool = False) -> Path:
+    """Build the images for the current recipe unless the cache has them. Returns their dir."""
+    with flock(cache_root() / ".build.lock"):
+        argv = [str(BUILD)] + (["--force"] if force else [])
+        # Stream the build log: a build from scratch takes a minute or two.
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, text=True, check=False)
+        if proc.returncode != 0:
+            raise LabError("image build failed (see the log above); fix and re-run `make lab-images`")
+        out = Path(proc.stdout.strip().splitlines()[-1])
+    if not (out / "manifest.json").is_file():
+        raise LabError(f"image build reported {out}, which has no manifest.json")
+    return out
+
+
+def manifest(directory: Path) -> dict:
+    return json.loads((directory / "manifest.json").read_text())
+
+
+def podman_image(directory: Path) -> str:
+    """Import the container image of `directory` into podman (once per recipe key)."""
+    key = manifest(directory)["key"]
+    ref = f"{IMAGE_REPO}:{key}"
+    with flock(cache_root() / ".podman-import.lock"):
+        if podman("image", "exists", ref, check=False).returncode == 0:
+            return ref
+        log(f"importing {directory / 'rootfs.tar.zst'} into podman as {ref}")
+        zstd = subprocess.Popen(["zstd", "-dc", str(directory / "rootfs.tar.zst")], stdout=subprocess.PIPE)
+        imp = subprocess.run(
+            [
+                "podman", "import",
+                "--change", 'CMD ["/sbin/init"]',
+                "--change", "STOPSIGNAL=SIGRTMIN+3",
+                "--change", f"LABEL {LABEL}.image={key}",
+                "-", ref,
+            ],
+            stdin=zstd.stdout, capture_output=True, text=True, env=env_with_podman(), check=False,
+        )
+        zstd.stdout.close()
+        zstd.wait()
+        if imp.returncode != 0 or zstd.returncode != 0:
+            raise LabError(f"podman import failed: {imp.stderr.strip()}")
+        # Older lab images are unreachable once the recipe changed: drop those no container uses.
+        listing = podman("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", f"reference={IMAGE_REPO}")
+        for old in listing.stdout.split():
+            if old != ref:
+                podman("rmi", old, check=False)
+        return ref
