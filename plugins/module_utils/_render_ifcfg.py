@@ -338,7 +338,12 @@ def devices(model):
 def render(model, options=None):
     """Render the model as ifcfg/route files and /etc/sysconfig/network."""
     opts = options_with_defaults(options)
-    devs = devices(model)
+    try:
+        devs = devices(model)
+    except RenderError as exc:
+        if opts['host']:
+            raise RenderError('host %s: %s' % (opts['host'], exc))
+        raise
     files = []
     owned = []
     for dev in devs:

@@ -116,11 +116,11 @@ def _ip_sections(profile, br):
                                   ('gateway%d %s' % (family, gateway), gateway)):
                 if present:
                     raise RenderError(
-                        '%s: %s need IPv%d on the bridge, but it has no IPv%d address and no dhcp%d; '
-                        'NetworkManager keeps DNS servers, routes and gateways per IP family of a '
-                        'connection and refuses them when that family is disabled. Fix: add an IPv%d '
-                        'address (or dhcp%d: true) to %s, or move them to a bridge with IPv%d'
-                        % (where, what, family, family, family, family, family, br['name'], family))
+                        '%s: %s: the bridge has no IPv%d address and no dhcp%d, and NetworkManager keeps '
+                        'DNS servers, routes and gateways in a connection\'s IPv%d settings and refuses them '
+                        'there while IPv%d is disabled. Fix: add an IPv%d address (or dhcp%d: true) to %s, '
+                        'or move them to a bridge with IPv%d'
+                        % (where, what, family, family, family, family, family, family, br['name'], family))
     if search and not (enabled[4] or enabled[6]):
         raise RenderError(
             '%s: nameservers.search %s needs an IP address or DHCP on the bridge; NetworkManager '
@@ -306,7 +306,12 @@ def profiles(model):
 def render(model, options=None):
     """Render the model as keyfiles (plus systemd .link files for NICs named by MAC)."""
     opts = options_with_defaults(options)
-    profs = profiles(model)
+    try:
+        profs = profiles(model)
+    except RenderError as exc:
+        if opts['host']:
+            raise RenderError('host %s: %s' % (opts['host'], exc))
+        raise
     uuids = dict((p.id, stable_uuid(opts['host'], p.id)) for p in profs)
     files = [file_entry('%s/%s.nmconnection' % (CONN_DIR, p.id), _keyfile(p, uuids, opts['header']), '0600')
              for p in profs]

@@ -168,8 +168,8 @@ SEED_LINUX = {
     # name, so for DEVICE=bond0.100 it must be ifcfg-bond0.100.
     'ifcfg-bond.100': {'DEVICE': 'bond0.100', 'VLAN': 'yes', 'BOOTPROTO': 'none', 'ONBOOT': 'yes',
                        'TYPE': 'Unknown', 'BRIDGE': 'cloudbr100'},
-    # Seed error: VLAN=yes on the bridge cloudbr100 is wrong (the VLAN is bond0.100, a port of the
-    # bridge; VLAN=yes makes ifup-eth treat cloudbr100 as a VLAN device): we leave it out.
+    # Seed error: VLAN=yes declares a VLAN device, but cloudbr100 is a bridge (the VLAN is
+    # bond0.100, a port of the bridge): we leave it out.
     'ifcfg-cloudbr100': {'DEVICE': 'cloudbr100', 'ONBOOT': 'yes', 'TYPE': 'Bridge', 'VLAN': 'yes',
                          'IPADDR': '10.0.100.20', 'NETMASK': '255.255.255.0', 'NM_CONTROLLED': 'no', 'DELAY': '0'},
 }
@@ -472,6 +472,7 @@ def test_errors(case_id, data, words):
         ifcfg.render(norm(data), OPTIONS)
     for word in words:
         assert word in str(err.value)
+    assert str(err.value).startswith('host ' + OPTIONS['host'] + ': bridge ')
 
 
 @pytest.mark.parametrize('value,quoted', [

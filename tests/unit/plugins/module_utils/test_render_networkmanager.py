@@ -493,6 +493,7 @@ def test_errors(case_id, data, words):
         nm.render(norm(data), {'host': HOST})
     for word in words:
         assert word in str(err.value)
+    assert str(err.value).startswith('host ' + HOST + ': bridge ')
 
 
 # -- the structural check itself catches broken profile sets -----------------------------------------
