@@ -220,8 +220,8 @@ def _linux(model):
         dev.add(('NM_CONTROLLED', 'no'))
         devices.append(dev)
     for name, bond in model['bonds'].items():
-        opts = ['%s=%s' % (key, bond[key]) for key in ('mode', 'miimon', 'updelay', 'downdelay', 'primary',
-                                                     'lacp_rate', 'xmit_hash_policy') if bond[key] is not None]
+        keys = ('mode', 'miimon', 'updelay', 'downdelay', 'primary', 'lacp_rate', 'xmit_hash_policy')
+        opts = ['%s=%s' % (key, bond[key]) for key in keys if bond[key] is not None]
         dev = _Device(name)
         dev.add(('DEVICE', name), ('NAME', name), ('TYPE', 'Bond'), ('BONDING_MASTER', 'yes'),
                 ('BOOTPROTO', 'none'), ('ONBOOT', 'yes'), ('BRIDGE', bond['bridge']),

@@ -38,7 +38,6 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_
     file_entry,
     options_with_defaults,
     result,
-    split_address,
     stable_uuid,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_ifupdown import (

@@ -75,13 +75,13 @@ def shell_check(tmp_path, res):
     for index, entry in enumerate(res['files']):
         path = tmp_path / ('f%d' % index)
         path.write_text(entry['content'])
-        syntax = subprocess.run([BASH, '-n', str(path)], stderr=subprocess.PIPE, universal_newlines=True)
+        syntax = subprocess.run([BASH, '-n', str(path)], stderr=subprocess.PIPE, universal_newlines=True, check=False)
         assert syntax.returncode == 0, '%s: %s' % (entry['path'], syntax.stderr)
         lines = [line for line in entry['content'].splitlines() if line and not line.startswith('#')]
         if lines and all('=' in line.split()[0] for line in lines):
             ours = parse_assignments(entry['content'])
             proc = subprocess.run(['env', '-i', BASH, '-c', 'set -a; . "$0"; env -0', str(path)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
             assert proc.returncode == 0 and not proc.stderr, (entry['path'], proc.stderr)
             env = dict(item.split('=', 1) for item in proc.stdout.split('\0') if '=' in item)
             sourced = dict((k, v) for k, v in env.items() if k in ours)
@@ -173,6 +173,7 @@ SEED_LINUX = {
     'ifcfg-cloudbr100': {'DEVICE': 'cloudbr100', 'ONBOOT': 'yes', 'TYPE': 'Bridge', 'VLAN': 'yes',
                          'IPADDR': '10.0.100.20', 'NETMASK': '255.255.255.0', 'NM_CONTROLLED': 'no', 'DELAY': '0'},
 }
+
 
 # Seed 000, "OpenVswitch bridge configuration - CentOS", transcribed (quotes as the shell reads them).
 def _seed_ovs_eth(name):
@@ -484,5 +485,5 @@ def test_quote(value, quoted):
     if BASH is None:
         pytest.skip('bash is not installed')
     proc = subprocess.run(['env', '-i', BASH, '-c', 'X=%s; printf %%s "$X"' % quoted], stdout=subprocess.PIPE,
-                          universal_newlines=True)
+                          universal_newlines=True, check=True)
     assert proc.stdout == value

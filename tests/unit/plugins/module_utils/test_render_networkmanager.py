@@ -191,7 +191,9 @@ def test_result_shape_and_determinism(backend):
     assert [f['path'] for f in first['files']] == sorted(f['path'] for f in first['files'])
     # Another host gets other UUIDs for the same profile ids.
     other = nm.render(norm(SEED[backend]), {'host': 'kvmhost2'})
-    uuids = lambda res: set(parse_keyfile(f['content'])['connection']['uuid'] for f in res['files'])
+
+    def uuids(res):
+        return set(parse_keyfile(f['content'])['connection']['uuid'] for f in res['files'])
     assert not uuids(first) & uuids(other)
 
 
