@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Render module documentation to Markdown: docs/modules/<module>.md from DOCUMENTATION/EXAMPLES/RETURN.
 
     scripts/render-module-docs.py                 every module in plugins/modules
