@@ -187,8 +187,8 @@ def column_arg(column, value):
     if isinstance(value, (list, tuple)):
         return '%s=[%s]' % (column, ','.join(encode_atom(v) for v in value))
     if isinstance(value, dict):
-        return '%s={%s}' % (column, ','.join('%s=%s' % (quote(k), encode_atom(v))
-                                               for k, v in sorted(value.items())))
+        pairs = ['%s=%s' % (quote(k), encode_atom(v)) for k, v in sorted(value.items())]
+        return '%s={%s}' % (column, ','.join(pairs))
     return '%s=%s' % (column, encode_atom(value))
 
 

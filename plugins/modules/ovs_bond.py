@@ -12,7 +12,7 @@ module: ovs_bond
 short_description: Manage an Open vSwitch bond port, reconciling members, mode and LACP
 version_added: 0.1.0
 author:
-  - cloudstack_kvm.networking contributors
+  - cloudstack_kvm.networking contributors (!UNKNOWN)
 description:
   - Creates, updates or removes a bonded port (a Port with two or more Interfaces) on an Open vSwitch
     bridge, as C(ovs-vsctl add-bond) does, and keeps it as described on later runs.
@@ -221,7 +221,7 @@ EXAMPLES = r'''
 RETURN = r'''
 bond:
   description:
-    - The bond after the call (in check mode: as it would be). Null when the port is absent.
+    - The bond after the call (in check mode, as it would be). Null when the port is absent.
     - C(bridge) is the real bridge; a bond on a fake bridge shows its parent and the VLAN in C(tag).
     - C(bond_mode) and C(lacp) show Open vSwitch's defaults when the columns are unset.
   returned: always
@@ -267,7 +267,9 @@ recreate_reason:
   type: str
   sample: port bond0 is on bridge cloudbr1, wanted on cloudbr0; Open vSwitch cannot move a port between bridges
 diff:
-  description: The bond before and after, with the keys of RV(bond); C({state: absent}) for a missing port.
+  description:
+    - The bond before and after, with the keys of RV(bond).
+    - "C({state: absent}) stands for a missing port."
   returned: when diff mode is on
   type: dict
   sample:

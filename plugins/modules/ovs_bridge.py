@@ -12,7 +12,7 @@ module: ovs_bridge
 short_description: Manage an Open vSwitch bridge or fake (VLAN) bridge
 version_added: 0.1.0
 author:
-  - cloudstack_kvm.networking contributors
+  - cloudstack_kvm.networking contributors (!UNKNOWN)
 description:
   - Creates, updates or removes an Open vSwitch bridge (C(ovs-vsctl add-br NAME)) or a fake bridge, a
     VLAN bridge on a parent bridge (C(ovs-vsctl add-br NAME PARENT VLAN)), such as the storage bridge
@@ -167,7 +167,7 @@ EXAMPLES = r'''
 RETURN = r'''
 bridge:
   description:
-    - The bridge after the call (in check mode: as it would be). Null when it is absent.
+    - The bridge after the call (in check mode, as it would be). Null when it is absent.
     - C(fail_mode) and C(datapath_type) show Open vSwitch's defaults when the columns are unset.
       For a fake bridge, C(datapath_type) is its parent's.
   returned: always
@@ -209,7 +209,9 @@ recreate_reason:
   type: str
   sample: fake bridge cloudbr100 is on cloudbr0 VLAN 100, wanted on cloudbr0 VLAN 200; Open vSwitch cannot change that in place
 diff:
-  description: The bridge before and after, with the keys of RV(bridge); C({state: absent}) for a missing bridge.
+  description:
+    - The bridge before and after, with the keys of RV(bridge).
+    - "C({state: absent}) stands for a missing bridge."
   returned: when diff mode is on
   type: dict
   sample:
@@ -338,9 +340,9 @@ class BridgePlanner(object):
             if p.get('other_config_exclusive'):
                 given.append('other_config_exclusive')
             if given:
-                raise OvsParameterError('bridge %s: %s apply to real bridges only; fake bridge %s shares them with its '
-                                        'parent %s: set them there' % (self.name, ', '.join(given), self.name,
-                                                                         p['parent']))
+                raise OvsParameterError(
+                    'bridge %s: %s apply to real bridges only; fake bridge %s shares them with its parent %s: '
+                    'set them there' % (self.name, ', '.join(given), self.name, p['parent']))
             if p['parent'] == self.name:
                 raise OvsParameterError('bridge %s cannot be its own parent' % self.name)
 

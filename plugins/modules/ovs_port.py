@@ -12,13 +12,13 @@ module: ovs_port
 short_description: Manage a plain, internal, patch or tunnel port on an Open vSwitch bridge
 version_added: 0.1.0
 author:
-  - cloudstack_kvm.networking contributors
+  - cloudstack_kvm.networking contributors (!UNKNOWN)
 description:
   - Creates, updates or removes an Open vSwitch port that has one interface of the same name, as
-    C(ovs-vsctl add-port) does: a system NIC, an internal port (for example a tagged host interface),
-    a patch port, a tap or tunnel port.
+    C(ovs-vsctl add-port) does. The interface can be a system NIC, an internal port (for example a
+    tagged host interface), a patch port, a tap or a tunnel port.
   - On an existing port every parameter given is compared with the database and corrected in place
-    with one C(ovs-vsctl) transaction: VLAN tag, trunks, VLAN mode, C(other_config) and
+    with one C(ovs-vsctl) transaction. That covers VLAN tag, trunks, VLAN mode, C(other_config) and
     C(external_ids) of the Port, and type and options of its Interface.
   - The port is deleted and created again, in the same single transaction, only where Open vSwitch
     cannot change it in place; the result says so in RV(recreated) and RV(recreate_reason). That is
@@ -180,7 +180,7 @@ EXAMPLES = r'''
 RETURN = r'''
 port:
   description:
-    - The port after the call (in check mode: as it would be). Null when the port is absent.
+    - The port after the call (in check mode, as it would be). Null when the port is absent.
     - C(bridge) is the real bridge; a port on a fake bridge shows its parent and the VLAN in C(tag).
   returned: always
   type: dict
@@ -223,7 +223,9 @@ recreate_reason:
   type: str
   sample: port storage0 is on bridge cloudbr1, wanted on cloudbr0; Open vSwitch cannot move a port between bridges
 diff:
-  description: The port before and after, with the keys of RV(port); C({state: absent}) for a missing port.
+  description:
+    - The port before and after, with the keys of RV(port).
+    - "C({state: absent}) stands for a missing port."
   returned: when diff mode is on
   type: dict
   sample:

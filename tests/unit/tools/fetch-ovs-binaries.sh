@@ -26,13 +26,16 @@ if complete; then
   exit 0
 fi
 
-command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null \
-  || { echo "fetch-ovs-binaries: needs apt-get and dpkg-deb (Debian/Ubuntu)" >&2; exit 1; }
+if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+  echo "fetch-ovs-binaries: needs apt-get and dpkg-deb (Debian/Ubuntu)" >&2
+  exit 1
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -rf "$dest"
 mkdir -p "$dest/lib"
+dest=$(cd "$dest" && pwd)
 
 cd "$work"
 log "apt-get download openvswitch-common openvswitch-switch"

@@ -90,8 +90,8 @@ def test_as_list(value, expected):
 
 def test_parse_json_documents_one_per_command():
     docs = _ovs.parse_json_documents(fixture_text('seed'))
-    assert [d['headings'][:2] for d in docs] == [['ovs_version'], ['_uuid', 'name'], ['_uuid', 'name'],
-                                                  ['_uuid', 'name']]
+    headings = [d['headings'][:2] for d in docs]
+    assert headings == [['ovs_version'], ['_uuid', 'name'], ['_uuid', 'name'], ['_uuid', 'name']]
     assert _ovs.parse_json_documents('{"a":1}{"b":2}\n\n') == [{'a': 1}, {'b': 2}]
     assert _ovs.parse_json_documents('') == []
 

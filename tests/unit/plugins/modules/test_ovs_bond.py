@@ -88,23 +88,24 @@ CHANGES = [
     ('external-ids-removed', args(external_ids={'owner': None}), 'bond_external_ids', 'seed',
      [['remove', 'Port', 'bond0', 'external_ids', 'owner']], ['external_ids'], False),
     ('recreate-plain-port', BOND0, 'bond_plain_port', 'seed',
-     [['--if-exists', 'del-port', 'bond0'], ['add-bond', 'cloudbr0', 'bond0', 'eth0', 'eth1', 'bond_mode=active-backup', 'lacp=off',
-                                                'tag=7', 'other_config:bond-detect-mode=miimon',
-                                                'other_config:bond-miimon-interval=100']],
+     [['--if-exists', 'del-port', 'bond0'],
+      ['add-bond', 'cloudbr0', 'bond0', 'eth0', 'eth1', 'bond_mode=active-backup', 'lacp=off', 'tag=7',
+       'other_config:bond-detect-mode=miimon', 'other_config:bond-miimon-interval=100']],
      ['interfaces', 'other_config'], True),
     ('recreate-other-bridge', BOND0, 'bond_other_bridge', 'seed',
      [['--if-exists', 'del-port', 'bond0'], ['add-bond', 'cloudbr0', 'bond0', 'eth0', 'eth1'] + SEED_OPTIONS],
      ['bridge'], True),
     ('recreate-onto-fake-bridge', dict(BOND1, bridge='cloudbr100'), 'seed', 'bond_on_fake_bridge',
-     [['--if-exists', 'del-port', 'bond1'], ['add-bond', 'cloudbr100', 'bond1', 'eth2', 'eth3', 'bond_mode=active-backup', 'lacp=off',
-                                                  'tag=100', 'other_config:bond-detect-mode=miimon',
-                                                  'other_config:bond-miimon-interval=100']],
+     [['--if-exists', 'del-port', 'bond1'],
+      ['add-bond', 'cloudbr100', 'bond1', 'eth2', 'eth3', 'bond_mode=active-backup', 'lacp=off', 'tag=100',
+       'other_config:bond-detect-mode=miimon', 'other_config:bond-miimon-interval=100']],
      ['bridge', 'tag'], True),
     ('remove', {'port': 'bond1', 'state': 'absent'}, 'seed', 'seed_without_bond1',
      [['--if-exists', 'del-port', 'bond1']], ['state'], False),
     ('remove-on-named-bridge', {'port': 'bond1', 'bridge': 'cloudbr1', 'state': 'absent'}, 'seed',
      'seed_without_bond1', [['--if-exists', 'del-port', 'bond1']], ['state'], False),
 ]
+
 
 @pytest.mark.parametrize('case_id, module_args, before, after, commands, differences, recreated',
                          CHANGES, ids=[c[0] for c in CHANGES])
@@ -172,9 +173,9 @@ def test_absent_on_other_bridge_leaves_port_and_warns():
 
 
 def test_diff_and_result_show_the_truth():
-    result, _fake = run_ovs_module(ovs_bond.main, args(interfaces=['eth0', 'eth4'], bond_mode='balance-tcp',
-                                                      lacp='active', other_config={'lacp-time': 'fast'}),
-                                   'seed', check_mode=True)
+    module_args = args(interfaces=['eth0', 'eth4'], bond_mode='balance-tcp', lacp='active',
+                       other_config={'lacp-time': 'fast'})
+    result, _fake = run_ovs_module(ovs_bond.main, module_args, 'seed', check_mode=True)
     before, after = result['diff']['before'], result['diff']['after']
     assert before == {'state': 'present', 'bridge': 'cloudbr0', 'interfaces': ['eth0', 'eth1'],
                       'bond_mode': 'active-backup', 'lacp': 'off', 'bond_updelay': 0, 'bond_downdelay': 0,

@@ -18,11 +18,14 @@ import json
 
 import pytest
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
     OvsError,
     OvsParameterError,
     OvsStateError,
     OvsVsctl,
+    Transaction,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import ovs_bond, ovs_bridge, ovs_port
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs.ovsdb_server import (
@@ -147,8 +150,8 @@ def test_bond_repairs_drift_made_by_hand(ovsdb):
     assert check['changed'] is True
     assert sorted(d['name'] for d in check['differences']) == ['bond_mode', 'interfaces', 'other_config']
     result = converge(ovsdb, ovs_bond, dict(SEED_BOND0, bond_updelay=0, tag=-1, other_config_exclusive=True))
-    assert sorted(d['name'] for d in result['differences']) == ['bond_mode', 'bond_updelay', 'interfaces',
-                                                                 'other_config', 'tag']
+    names = sorted(d['name'] for d in result['differences'])
+    assert names == ['bond_mode', 'bond_updelay', 'interfaces', 'other_config', 'tag']
     assert sorted(ovsdb.run('list-ifaces', 'cloudbr0').split()) == ['eth0', 'eth1']
     assert vsctl_get(ovsdb, 'Port', 'bond0', 'tag') == '[]'
     assert vsctl_get(ovsdb, 'Port', 'bond0', 'other_config') == '{bond-detect-mode=miimon, bond-miimon-interval="100"}'
@@ -279,12 +282,11 @@ def test_transaction_is_atomic(ovsdb):
     build_seed(ovsdb)
     before = dump(ovsdb)
     with set_module_args({}):
-        from ansible.module_utils.basic import AnsibleModule
         mod = AnsibleModule(argument_spec={})
     client = OvsVsctl(mod, binary=ovsdb.vsctl, db=ovsdb.db, no_wait=True, environ=ovsdb.environ)
-    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import Transaction
-    txn = Transaction().add('set', 'Port', 'bond0', 'bond_mode=balance-slb').add('add-bond', 'cloudbr1', 'bondx',
-                                                                                  'eth2', 'eth9')
+    txn = Transaction()
+    txn.add('set', 'Port', 'bond0', 'bond_mode=balance-slb')
+    txn.add('add-bond', 'cloudbr1', 'bondx', 'eth2', 'eth9')
     with pytest.raises(OvsError) as err:
         client.transact(txn)
     assert 'eth2' in err.value.stderr
