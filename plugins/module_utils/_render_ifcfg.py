@@ -39,6 +39,9 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_
     result,
     split_address,
 )
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_networkmanager import (
+    orphan_ovs_bonds,
+)
 
 NAME = 'ifcfg'
 SCRIPTS_DIR = '/etc/sysconfig/network-scripts'
@@ -255,6 +258,7 @@ def _extra(commands):
 
 
 def _ovs(model):
+    orphan_ovs_bonds(model)
     devices = []
     datapath = model['ovs']['datapath_type']
     bridges = model['bridges']

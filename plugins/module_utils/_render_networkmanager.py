@@ -231,7 +231,17 @@ def _ovs_internal(model, br, bridge_id):
     return [port, iface]
 
 
+def orphan_ovs_bonds(model):
+    """RenderError for an Open vSwitch bond that is no bridge's uplink (OVS has no such thing)."""
+    for name, bond in model['bonds'].items():
+        if not bond['bridge']:
+            raise RenderError('bond %s: an Open vSwitch bond exists only as a port of a bridge, and no bridge has '
+                              '%s as its uplink. Fix: set uplink: %s on a bridge, or remove the bond'
+                              % (name, name, name))
+
+
 def _ovs(model):
+    orphan_ovs_bonds(model)
     profiles = []
     datapath = model['ovs']['datapath_type']
     bridges = model['bridges']
@@ -272,9 +282,8 @@ def _ovs(model):
             port.section('ovs-port', [])
             profiles.append(_ethernet(model, model['ethernets'][uplink], port.id, 'ovs-port'))
     for name, eth in model['ethernets'].items():
-        on_bridge = eth['bridge'] or (eth['bond'] and model['bonds'][eth['bond']]['bridge'])
-        if not on_bridge:
-            # Not a port of any OVS bridge (an OVS bond exists only on a bridge): link up, no address.
+        if not eth['bridge'] and not eth['bond']:
+            # Not a port of any OVS bridge: link up, no address.
             profiles.append(_ethernet(model, eth))
     return profiles
 

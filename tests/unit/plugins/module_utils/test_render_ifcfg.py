@@ -393,7 +393,8 @@ CASES = [
     ('ovs-netdev-stp-mtu', _with(_ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'mtu': 1400}), ('ovs',), {'datapath_type': 'netdev'}),
      [('cloudbr0', 'OVS_EXTRA', 'set bridge cloudbr0 datapath_type=netdev -- set bridge cloudbr0 '
                                 'other_config:stp-forward-delay=15 -- set Interface cloudbr0 mtu_request=1400')]),
-    ('ovs-single-nic', _with(_ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}), ('ethernets', 'eth2', 'mtu'), 9000),
+    ('ovs-single-nic', _with(_with(_ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}), ('ethernets', 'eth2', 'mtu'), 9000),
+                             ('bonds',), {}),
      [('eth2', 'TYPE', 'OVSPort'), ('eth2', 'DEVICETYPE', 'ovs'), ('eth2', 'OVS_BRIDGE', 'cloudbr0'),
       ('eth2', 'OVS_EXTRA', 'set Interface eth2 mtu_request=9000'), ('eth0', 'TYPE', 'Ethernet')]),
     ('ovs-dhcp', _ovs(cloudbr0={'uplink': 'bond0', 'dhcp4': True}),
@@ -455,6 +456,8 @@ def test_fake_bridge_comment_explains_ovs_options():
 
 # -- errors -----------------------------------------------------------------------------------------
 ERRORS = [
+    ('ovs-bond-on-no-bridge', _with(_ovs(cloudbr0={'uplink': 'eth2'}), ('bonds', 'bond0', 'interfaces'), ['eth0', 'eth1']),
+     ['bond bond0', 'only as a port of a bridge', 'Fix:']),
     ('dhcp4-and-static', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'addresses': ['198.51.100.2/24']}),
      ['bridge cloudbr0', 'dhcp4', '198.51.100.2/24', 'Fix:']),
     ('four-nameservers', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'],
@@ -473,7 +476,7 @@ def test_errors(case_id, data, words):
         ifcfg.render(norm(data), OPTIONS)
     for word in words:
         assert word in str(err.value)
-    assert str(err.value).startswith('host ' + OPTIONS['host'] + ': bridge ')
+    assert str(err.value).startswith('host ' + OPTIONS['host'] + ': ')
 
 
 @pytest.mark.parametrize('value,quoted', [

@@ -422,7 +422,7 @@ CASES = [
                             ('bonds', 'bond0', 'mtu'), 9000), ('ethernets', 'eth0', 'mtu'), 9000),
      [('cloudbr0', 'ethernet', 'mtu', '9000'), ('cloudbr9', 'ethernet', 'mtu', '9000'),
       ('eth0', 'ethernet', 'mtu', '9000'), ('eth1', 'ethernet', 'mtu', '9000'), ('eth2', 'ethernet', 'mtu', ABSENT)]),
-    ('ovs-single-nic', _ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}),
+    ('ovs-single-nic', _with(_ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}), ('bonds',), {}),
      [('eth2-ovs-port', 'connection', 'master', uuid_of('cloudbr0-ovs-bridge')),
       ('eth2-ovs-port', 'connection', 'interface-name', 'eth2'),
       ('eth2', 'connection', 'master', uuid_of('eth2-ovs-port')), ('eth2', 'connection', 'slave-type', 'ovs-port'),
@@ -475,6 +475,8 @@ def test_only_linux_ports_are_slaves_of_linux_masters():
 
 # -- errors -----------------------------------------------------------------------------------------
 ERRORS = [
+    ('ovs-bond-on-no-bridge', _with(_ovs(cloudbr0={'uplink': 'eth2'}), ('bonds', 'bond0', 'interfaces'), ['eth0', 'eth1']),
+     ['bond bond0', 'only as a port of a bridge', 'Fix:']),
     ('v6-nameserver-on-v4-bridge',
      _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'], 'nameservers': {'addresses': ['2001:db8::53']}}),
      ['bridge cloudbr0', '2001:db8::53', 'IPv6', 'Fix:']),
@@ -495,7 +497,7 @@ def test_errors(case_id, data, words):
         nm.render(norm(data), {'host': HOST})
     for word in words:
         assert word in str(err.value)
-    assert str(err.value).startswith('host ' + HOST + ': bridge ')
+    assert str(err.value).startswith('host ' + HOST + ': ')
 
 
 # -- the structural check itself catches broken profile sets -----------------------------------------
