@@ -194,9 +194,10 @@ class Entry(object):
     prefix lies on that line, so a rewrite keeps the author's key spelling and separator style.
     """
 
-    __slots__ = ('kind', 'raw', 'key', 'value', 'prefix', 'lineno', 'terminator')
+    __slots__ = ('kind', 'raw', 'key', 'value', 'prefix', 'lineno', 'terminator', 'dangling')
 
-    def __init__(self, kind, raw, lineno, key=None, value=None, prefix=None, terminator=''):
+    def __init__(self, kind, raw, lineno, key=None, value=None, prefix=None, terminator='', dangling=False):
+        self.dangling = dangling
         self.kind = kind
         self.raw = raw
         self.lineno = lineno
@@ -243,12 +244,13 @@ class PropertiesFile(object):
             first_indent = len(content) - len(stripped)
             first_len = len(stripped)
             last_term = term
+            dangling = False
             i += 1
             while _trailing_backslashes(logical) % 2 == 1:
                 logical = logical[:-1]
-                if i >= len(lines):
-                    break
-                if not last_term:
+                if i >= len(lines) or not last_term:
+                    # The file ends while the line asks to continue: Java drops the backslash.
+                    dangling = True
                     break
                 nxt, nterm = lines[i]
                 raw.append(nxt + nterm)
@@ -264,7 +266,7 @@ class PropertiesFile(object):
             prefix = None
             if value_start <= first_len and (value_start < first_len or len(raw) == 1):
                 prefix = content[:first_indent + value_start]
-            entries.append(Entry('property', ''.join(raw), lineno, key, value, prefix, last_term))
+            entries.append(Entry('property', ''.join(raw), lineno, key, value, prefix, last_term, dangling))
         return cls(entries, newline)
 
     def dumps(self):
@@ -330,12 +332,18 @@ class PropertiesFile(object):
         return True
 
     def _append(self, entry):
-        if self.entries and not self.entries[-1].raw.endswith(('\n', '\r')):
-            last = self.entries[-1]
-            if last.kind == 'property' and _trailing_backslashes(last.raw) % 2 == 1:
-                # A continuation backslash at end of file means nothing to Java; followed by a
-                # new line it would swallow the appended property, so it goes.
-                last.raw = last.raw[:-1]
+        if not self.entries:
+            self.entries.append(entry)
+            return
+        last = self.entries[-1]
+        if last.kind == 'property' and last.dangling:
+            # A continuation backslash at the end of the file means nothing to Java; followed by
+            # another line it would swallow the appended property, so it goes.
+            body = last.raw[:len(last.raw) - len(last.terminator)]
+            last.raw = body[:-1] + self.newline
+            last.terminator = self.newline
+            last.dangling = False
+        elif not last.raw.endswith(('\n', '\r')):
             last.raw += self.newline
             last.terminator = self.newline
         self.entries.append(entry)
