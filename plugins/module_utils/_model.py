@@ -37,13 +37,9 @@ import copy
 import difflib
 import re
 
-try:
-    import netaddr
-    HAS_NETADDR = True
-    NETADDR_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised only where netaddr is missing
-    HAS_NETADDR = False
-    NETADDR_IMPORT_ERROR = exc
+# The standard library's ipaddress (Python 3.3+) rather than netaddr: the model also runs inside
+# modules on managed hosts, where netaddr is rarely installed.
+import ipaddress
 
 BACKENDS = ('linux_bridge', 'openvswitch')
 RENDERERS = ('auto', 'netplan', 'ifupdown', 'networkmanager', 'ifcfg')
@@ -201,15 +197,17 @@ def _check_ifname(chk, where, name):
 
 
 def _parse_ip(value):
-    """An address without prefix, strictly (inet_pton), or None."""
+    """An address without prefix (dotted quad or IPv6 text only), or None."""
+    if not isinstance(value, str):
+        return None
     try:
-        return netaddr.IPAddress(str(value), flags=netaddr.INET_PTON)
-    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
         return None
 
 
 def _parse_interface_address(chk, where, value):
-    """A host address with prefix length, e.g. 198.51.100.20/24: returns netaddr.IPNetwork or None."""
+    """A host address with prefix length, e.g. 198.51.100.20/24: an ipaddress interface or None."""
     text = str(value).strip()
     if '/' not in text:
         ip = _parse_ip(text)
@@ -227,26 +225,28 @@ def _parse_interface_address(chk, where, value):
         chk.add(where, 'address %r is not an IP address in CIDR notation' % (value,),
                 'write it as address/prefix, e.g. 198.51.100.20/24 or 2001:db8::20/64')
         return None
-    net = netaddr.IPNetwork('%s/%s' % (ip, int(prefix)))
-    plen = net.prefixlen
+    net = ipaddress.ip_interface('%s/%d' % (ip, int(prefix)))
+    subnet = net.network
+    plen = subnet.prefixlen
+    first = '%s/%d' % (subnet.network_address + 1, plen)
     if ip.version == 4 and plen <= 30:
-        if ip == net.network:
-            chk.add(where, 'address %s is the network address of %s' % (text, net.cidr),
-                    'use a host address inside %s, e.g. %s/%d' % (net.cidr, net.network + 1, plen))
+        if ip == subnet.network_address:
+            chk.add(where, 'address %s is the network address of %s' % (text, subnet),
+                    'use a host address inside %s, e.g. %s' % (subnet, first))
             return None
-        if ip == net.broadcast:
-            chk.add(where, 'address %s is the broadcast address of %s' % (text, net.cidr),
-                    'use a host address inside %s, e.g. %s/%d' % (net.cidr, net.network + 1, plen))
+        if ip == subnet.broadcast_address:
+            chk.add(where, 'address %s is the broadcast address of %s' % (text, subnet),
+                    'use a host address inside %s, e.g. %s' % (subnet, first))
             return None
-    if ip.version == 6 and plen <= 126 and ip == net.network:
-        chk.add(where, 'address %s is the subnet-router anycast (network) address of %s' % (text, net.cidr),
-                'use a host address inside %s, e.g. %s/%d' % (net.cidr, net.network + 1, plen))
+    if ip.version == 6 and plen <= 126 and ip == subnet.network_address:
+        chk.add(where, 'address %s is the subnet-router anycast (network) address of %s' % (text, subnet),
+                'use a host address inside %s, e.g. %s' % (subnet, first))
         return None
     return net
 
 
 def format_address(net):
-    return '%s/%d' % (net.ip, net.prefixlen)
+    return '%s/%d' % (net.ip, net.network.prefixlen)
 
 
 def _parse_route_target(chk, where, value):
@@ -264,11 +264,11 @@ def _parse_route_target(chk, where, value):
         chk.add(where, 'route destination %r is not a network in CIDR notation' % (value,),
                 "write a network like 203.0.113.0/24, or 'default'")
         return None
-    net = netaddr.IPNetwork('%s/%s' % (ip, int(prefix)))
-    if net.ip != net.network:
-        chk.add(where, 'route destination %s has host bits set' % text, 'write the network, %s' % net.cidr)
+    net = ipaddress.ip_interface('%s/%d' % (ip, int(prefix)))
+    if net.ip != net.network.network_address:
+        chk.add(where, 'route destination %s has host bits set' % text, 'write the network, %s' % net.network)
         return None
-    return str(net.cidr)
+    return str(net.network)
 
 
 def _route_family(to):
@@ -323,6 +323,11 @@ class _Normaliser(object):
         bonds = self.bonds(_as_mapping(chk, 'kvm_network.bonds', data.get('bonds')), ethernets)
         bridges = self.bridges(_as_mapping(chk, 'kvm_network.bridges', data.get('bridges')), ethernets, bonds)
         vlans = self.vlans(bridges)
+        if self.ovs:
+            for bname, bond in bonds.items():
+                if not bond['bridge']:
+                    chk.add('bond %s' % bname, 'is the uplink of no bridge; an Open vSwitch bond is a port of a bridge',
+                            'set uplink: %s on a bridge, or remove the bond' % bname)
         self.addresses_and_gateways(bridges)
         if check_names:
             self.cloudstack_port_names(bridges)
@@ -718,6 +723,8 @@ class _Normaliser(object):
         chk = self.chk
         seen = {}
         for name, br in bridges.items():
+            self._dns_needs_l3('bridge %s' % name, br)
+        for name, br in bridges.items():
             for net in br['_nets']:
                 key = str(net.ip)
                 if key in seen:
@@ -747,27 +754,40 @@ class _Normaliser(object):
         for br in bridges.values():
             br.pop('_nets', None)
 
+    def _dns_needs_l3(self, where, br):
+        """DNS settings belong to an interface that has addresses (NetworkManager and initscripts
+        refuse them on an unaddressed one, netplan ignores them there)."""
+        ns = br['nameservers']
+        has_l3 = br['addresses'] or br['dhcp4'] or br['dhcp6']
+        if (ns['addresses'] or ns['search']) and not has_l3:
+            self.chk.add(where, 'has nameservers but no address and no DHCP',
+                         'put nameservers on the bridge that carries the host address')
+        if len(ns['addresses']) > 3:
+            self.chk.add(where, '%d nameservers; the resolver uses only the first three' % len(ns['addresses']),
+                         'keep at most three nameservers')
+
     def _check_next_hop(self, where, key, gw, br, bridges, version):
         chk = self.chk
-        ip = netaddr.IPAddress(gw)
+        ip = ipaddress.ip_address(gw)
         own = [n for n in br['_nets'] if n.version == version]
         if any(ip == n.ip for n in own):
             chk.add(where, '%s %s is an address of this bridge' % (key, gw), 'use the router address, not the host\'s own')
             return
-        if any(ip in n for n in own):
+        if any(ip in n.network for n in own):
             return
         dynamic = br['dhcp4'] if version == 4 else br['dhcp6']
-        if version == 6 and ip.is_link_local():
+        if version == 6 and ip.is_link_local and own:
             return
         if dynamic:
             return
-        elsewhere = [other for other, obr in bridges.items() if other != br['name'] and any(ip in n for n in obr['_nets'])]
+        elsewhere = [other for other, obr in bridges.items()
+                     if other != br['name'] and any(n.version == version and ip in n.network for n in obr['_nets'])]
         if elsewhere:
             chk.add(where, '%s %s is not in a subnet of this bridge but of bridge %s' % (key, gw, elsewhere[0]),
                     'move %s to bridge %s, or fix the address' % (key, elsewhere[0]))
         elif own:
             chk.add(where, '%s %s is in no subnet of this host (this bridge has %s)' % (key, gw, ', '.join(format_address(n) for n in own)),
-                    'use a router inside %s, or fix the prefix length' % ', '.join(str(n.cidr) for n in own))
+                    'use a router inside %s, or fix the prefix length' % ', '.join(str(n.network) for n in own))
         else:
             chk.add(where, '%s %s is in no subnet of this host (the bridge has no IPv%d address)' % (key, gw, version),
                     'add an IPv%d address on this bridge in the gateway\'s subnet, or enable dhcp%d' % (version, version))
@@ -811,11 +831,8 @@ class _Normaliser(object):
 def normalise(data, host=None):
     """Validate ``data`` (a kvm_network mapping) and return the normalised model.
 
-    Raises ModelError with one message per problem; ImportError when netaddr is missing.
+    Raises ModelError with one message per problem.
     """
-    if not HAS_NETADDR:
-        raise ImportError('the kvm_network model needs the Python library netaddr on the controller '
-                          '(pip install netaddr): %s' % NETADDR_IMPORT_ERROR)
     return _Normaliser(copy.deepcopy(data), host).run()
 
 

@@ -39,14 +39,10 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_
     result,
     split_address,
 )
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_networkmanager import (
-    orphan_ovs_bonds,
-)
 
 NAME = 'ifcfg'
 SCRIPTS_DIR = '/etc/sysconfig/network-scripts'
 NETWORK_FILE = '/etc/sysconfig/network'
-MAX_DNS = 3     # initscripts read DNS1..DNS3 (and the resolver uses three)
 
 _SAFE = re.compile(r'^[A-Za-z0-9_.:/@%+,=-]+$')
 
@@ -143,9 +139,6 @@ def _l3(dev, br, model, ovs_dhcp_port=None):
     defroute = _has_v4_default(br) or (br['dhcp4'] and not others)
     dev.add(('DEFROUTE', _yes(defroute)))
     servers = br['nameservers']['addresses']
-    if len(servers) > MAX_DNS:
-        raise RenderError('%s: %d nameservers; initscripts write DNS1 to DNS%d to resolv.conf and the resolver uses '
-                          'three. Fix: keep at most %d nameservers' % (where, len(servers), MAX_DNS, MAX_DNS))
     for index, server in enumerate(servers):
         dev.add(('DNS%d' % (index + 1), server))
     if br['nameservers']['search']:
@@ -258,7 +251,6 @@ def _extra(commands):
 
 
 def _ovs(model):
-    orphan_ovs_bonds(model)
     devices = []
     datapath = model['ovs']['datapath_type']
     bridges = model['bridges']

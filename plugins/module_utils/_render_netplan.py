@@ -28,6 +28,7 @@ from collections import OrderedDict
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_common import (
     FILE_PREFIX,
+    RenderError,
     comment_header,
     file_entry,
     options_with_defaults,
@@ -39,10 +40,6 @@ PATH = '/etc/netplan/60-%s.yaml' % FILE_PREFIX
 OWNED = ['/etc/netplan/*-%s.yaml' % FILE_PREFIX]
 # netplan >= 0.102 warns about configuration files other users can read.
 MODE = '0600'
-
-
-class RenderError(ValueError):
-    """The model asks for something this renderer cannot express."""
 
 
 # -- a tiny YAML emitter ---------------------------------------------------------------------------

@@ -120,11 +120,6 @@ def _ip_sections(profile, br):
                         'there while IPv%d is disabled. Fix: add an IPv%d address (or dhcp%d: true) to %s, '
                         'or move them to a bridge with IPv%d'
                         % (where, what, family, family, family, family, family, family, br['name'], family))
-    if search and not (enabled[4] or enabled[6]):
-        raise RenderError(
-            '%s: nameservers.search %s needs an IP address or DHCP on the bridge; NetworkManager '
-            'keeps search domains in the IPv4 or IPv6 settings of a connection. Fix: drop the search '
-            'domains here or put them on a bridge with an address' % (where, ', '.join(search)))
 
     for family, section, gateway in ((4, 'ipv4', br['gateway4']), (6, 'ipv6', br['gateway6'])):
         addrs = addresses_by_family(br['addresses'], family)
@@ -231,17 +226,7 @@ def _ovs_internal(model, br, bridge_id):
     return [port, iface]
 
 
-def orphan_ovs_bonds(model):
-    """RenderError for an Open vSwitch bond that is no bridge's uplink (OVS has no such thing)."""
-    for name, bond in model['bonds'].items():
-        if not bond['bridge']:
-            raise RenderError('bond %s: an Open vSwitch bond exists only as a port of a bridge, and no bridge has '
-                              '%s as its uplink. Fix: set uplink: %s on a bridge, or remove the bond'
-                              % (name, name, name))
-
-
 def _ovs(model):
-    orphan_ovs_bonds(model)
     profiles = []
     datapath = model['ovs']['datapath_type']
     bridges = model['bridges']

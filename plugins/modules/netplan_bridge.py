@@ -33,7 +33,6 @@ description:
     which must already be in the file.
 requirements:
   - PyYAML (C(python3-yaml), a dependency of netplan.io) on the managed host
-  - netaddr (C(python3-netaddr)) on the managed host, for the model validation
   - netplan (C(netplan.io)) on the managed host, for validation
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
@@ -316,7 +315,6 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _netplan
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import ModelError, normalise
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_netplan import network as render_network
 
@@ -538,9 +536,6 @@ def main():
     )
     if not _netplan.HAS_YAML:
         module.fail_json(msg=missing_required_lib('PyYAML (python3-yaml)'), exception=_netplan.YAML_IMPORT_ERROR)
-    if not _model.HAS_NETADDR:
-        # The bridge is checked with the kvm_network model's validation, which uses netaddr.
-        module.fail_json(msg=missing_required_lib('netaddr (python3-netaddr)'), exception=str(_model.NETADDR_IMPORT_ERROR))
     if not os.path.isabs(module.params['path']):
         module.fail_json(msg='path %s is not absolute. Fix: give the path as on the host, e.g. %s.'
                          % (module.params['path'], _netplan.DEFAULT_PATH))

@@ -139,6 +139,12 @@ def test_gateway_reachable_through_dhcp_is_accepted():
     assert model.normalise(data)['bridges']['cloudbr1']['gateway4'] == '203.0.113.1'
 
 
+def test_link_local_ipv6_gateway_with_ipv6_address():
+    data = patched(linux(), 'bridges.cloudbr1.addresses', ['2001:db8::20/64'])
+    data = patched(data, 'bridges.cloudbr1.gateway6', 'fe80::1')
+    assert model.normalise(data)['bridges']['cloudbr1']['gateway6'] == 'fe80::1'
+
+
 def test_cloudstack_port_name_check_can_be_disabled():
     # Seed 002: the NIC renamed peth0 and enslaved to a bridge that takes the NIC's old name.
     data = {
@@ -312,6 +318,16 @@ INVALID = [
     ('mac-duplicate', patched(patched(linux(), 'ethernets.eth0', {'match': {'macaddress': '52:54:00:00:00:01'}}),
                               'ethernets.eth1', {'match': {'macaddress': '52:54:00:00:00:01'}}),
      ['ethernet eth1', 'match.macaddress 52:54:00:00:00:01 is also the MAC of ethernet eth0']),
+    ('nameservers-without-address', patched(linux(), 'bridges.cloudbr1.nameservers', {'addresses': ['192.168.100.5']}),
+     ['bridge cloudbr1', 'has nameservers but no address and no DHCP']),
+    ('search-without-address', patched(linux(), 'bridges.cloudbr1.nameservers', {'search': ['mycloud.local']}),
+     ['bridge cloudbr1', 'has nameservers but no address and no DHCP']),
+    ('four-nameservers', patched(linux(), 'bridges.cloudbr0.nameservers.addresses', ['192.168.100.5', '192.168.100.6', '192.168.100.7', '192.168.100.8']),
+     ['bridge cloudbr0', '4 nameservers; the resolver uses only the first three']),
+    ('link-local-gateway6-without-ipv6', patched(linux(), 'bridges.cloudbr1.gateway6', 'fe80::1'),
+     ['bridge cloudbr1', 'gateway6 fe80::1 is in no subnet of this host (the bridge has no IPv6 address)']),
+    ('ovs-bond-without-bridge', patched(patched(patched(ovs(), 'ethernets.eth4', {}), 'ethernets.eth5', {}), 'bonds.bond2', {'interfaces': ['eth4', 'eth5']}),
+     ['bond bond2', 'is the uplink of no bridge', 'set uplink: bond2 on a bridge']),
     ('ethernet-unknown-option', patched(linux(), 'ethernets.eth0', {'macaddress': '52:54:00:00:00:01'}),
      ['ethernet eth0', "unknown option 'macaddress'"]),
 ]

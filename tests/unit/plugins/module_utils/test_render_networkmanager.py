@@ -475,19 +475,12 @@ def test_only_linux_ports_are_slaves_of_linux_masters():
 
 # -- errors -----------------------------------------------------------------------------------------
 ERRORS = [
-    ('ovs-bond-on-no-bridge', _with(_ovs(cloudbr0={'uplink': 'eth2'}), ('bonds', 'bond0', 'interfaces'), ['eth0', 'eth1']),
-     ['bond bond0', 'only as a port of a bridge', 'Fix:']),
     ('v6-nameserver-on-v4-bridge',
      _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'], 'nameservers': {'addresses': ['2001:db8::53']}}),
      ['bridge cloudbr0', '2001:db8::53', 'IPv6', 'Fix:']),
     ('v4-nameserver-on-v6-bridge',
      _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::2/64'], 'nameservers': {'addresses': ['198.51.100.53']}}),
      ['bridge cloudbr0', '198.51.100.53', 'IPv4', 'Fix:']),
-    ('search-without-ip', _linux(cloudbr0={'uplink': 'bond0', 'nameservers': {'search': ['example.org']}}),
-     ['bridge cloudbr0', 'nameservers.search', 'example.org', 'Fix:']),
-    ('link-local-gateway6-without-ipv6', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'],
-                                                          'gateway6': 'fe80::1'}),
-     ['bridge cloudbr0', 'gateway6 fe80::1', 'IPv6', 'Fix:']),
 ]
 
 
