@@ -34,6 +34,7 @@ stage render      make --no-print-directory render-check
 stage lint        make --no-print-directory lint
 stage sanity      make --no-print-directory sanity
 stage changelog   make --no-print-directory changelog-lint
+stage docs        make --no-print-directory docs-check
 stage build       make --no-print-directory build
 if [ "${SKIP_LAB:-0}" != 1 ] && grep -q '^lab-test:' lab/lab.mk 2>/dev/null; then
   stage lab       make --no-print-directory lab-test
