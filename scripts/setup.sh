@@ -44,4 +44,5 @@ fi
 coll=.tmp/collections/ansible_collections/cloudstack_kvm
 mkdir -p "$coll"
 [ -L "$coll/networking" ] || ln -sfn ../../../.. "$coll/networking"
-log "ready: $(.venv/bin/ansible --version | head -1)"
+version=$(.venv/bin/ansible --version)
+log "ready: ${version%%$'\n'*}"
