@@ -333,7 +333,8 @@ class OvsVsctl(object):
     def run(self, args):
         """Run ovs-vsctl with ``args`` (after the base options); return stdout or raise."""
         argv = self.base_argv() + list(args)
-        rc, out, err = self.module.run_command(argv, environ_update=self.environ)
+        # No ~ or $VAR expansion: names and values go to ovs-vsctl exactly as given.
+        rc, out, err = self.module.run_command(argv, environ_update=self.environ, expand_user_and_vars=False)
         if rc != 0:
             err_text = to_text(err).strip()
             if rc in _TIMEOUT_RCS:

@@ -266,7 +266,7 @@ def test_snapshot_argv_is_one_call_with_pinned_locale():
     snap = client.snapshot()
     assert snap.ovs_version == '2.9.2'
     assert len(fake.calls) == 1
-    assert fake.calls[0]['kwargs']['environ_update'] == {'LC_ALL': 'C', 'LANG': 'C'}
+    assert fake.calls[0]['kwargs'] == {'environ_update': {'LC_ALL': 'C', 'LANG': 'C'}, 'expand_user_and_vars': False}
 
 
 def test_fixture_headings_match_client_columns():

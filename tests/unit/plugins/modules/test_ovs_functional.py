@@ -206,8 +206,10 @@ def test_bond_refusals(ovsdb):
 def test_port_lifecycle(ovsdb):
     build_seed(ovsdb)
     converge(ovsdb, ovs_port, {'bridge': 'cloudbr0', 'port': 'storage0', 'type': 'internal', 'tag': 200,
-                               'external_ids': {'owner': 'test'}})
+                               'external_ids': {'owner': 'test', 'note': '$HOME ~/x, "quoted" {a=b}'}})
     assert vsctl_get(ovsdb, 'Interface', 'storage0', 'type') == 'internal'
+    # Values reach the database verbatim: no shell, no ~/$VAR expansion, quoting done right.
+    assert json.loads(vsctl_get(ovsdb, 'Port', 'storage0', 'external_ids:note')) == '$HOME ~/x, "quoted" {a=b}'
     result = converge(ovsdb, ovs_port, {'bridge': 'cloudbr0', 'port': 'storage0', 'tag': -1, 'trunks': [100, 200],
                                         'vlan_mode': 'trunk', 'other_config': {'priority-tags': True}})
     assert result['recreated'] is False
