@@ -598,6 +598,11 @@ def apply_plan(module, client, planner, result_key):
     """
     snapshot = client.snapshot()
     plan = planner(snapshot)
+    if plan.changed != plan.tracker.has_differences:
+        # changed, the diff and the commands must tell the same story; never report one without the other.
+        raise OvsStateError('internal error: the plan has %s but %s; please report this with the module arguments'
+                            % ('commands' if plan.changed else 'no commands',
+                               'no differences' if plan.changed else 'differences in %s' % ', '.join(plan.tracker.names())))
     commands = [client.transaction_argv(plan.txn)] if plan.changed else []
     after = plan.after
     if plan.changed and not module.check_mode:

@@ -375,3 +375,49 @@ def test_snapshot_rejects_dangling_references():
         _ovs.OvsSnapshot.from_rows([], [], [{'_uuid': 'p', 'name': 'x', 'interfaces': ['nope']}], [])
     with pytest.raises(OvsOutputError, match='missing port'):
         _ovs.OvsSnapshot.from_rows([], [{'_uuid': 'b', 'name': 'br', 'ports': 'nope'}], [], [])
+
+
+# --- the common flow -----------------------------------------------------------------------------
+
+class FlowModule(StubModule):
+    def __init__(self, fake, check_mode=False, diff=True):
+        super(FlowModule, self).__init__(fake)
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+def _planner(changed, differs, warning=None):
+    def plan(snapshot):
+        p = _ovs.OvsPlan()
+        p.tracker.add('tag', 1, 2 if differs else 1)
+        p.before = {'state': 'present', 'tag': 1}
+        p.after = {'state': 'present', 'tag': 2 if differs else 1}
+        if changed:
+            p.txn.add('set', 'Port', 'p', 'tag=2')
+        if warning:
+            p.warnings.append(warning)
+        return p
+    return plan
+
+
+def test_apply_plan_refuses_inconsistent_plans():
+    for changed, differs in ((True, False), (False, True)):
+        fake = FakeRunCommand().expect(argv=SNAPSHOT_ARGV, stdout=fixture_text('seed'))
+        with pytest.raises(_ovs.OvsStateError, match='internal error'):
+            _ovs.apply_plan(FlowModule(fake), OvsVsctl(FlowModule(fake)), _planner(changed, differs), 'port')
+
+
+def test_apply_plan_check_mode_and_warnings():
+    fake = FakeRunCommand().expect(argv=SNAPSHOT_ARGV, stdout=fixture_text('seed'))
+    module = FlowModule(fake, check_mode=True)
+    result = _ovs.apply_plan(module, OvsVsctl(module), _planner(True, True, warning='careful'), 'port')
+    assert fake.argvs == [SNAPSHOT_ARGV]
+    assert result == {'changed': True, 'commands': [[VSCTL, '--timeout=10', '--', 'set', 'Port', 'p', 'tag=2']],
+                      'differences': [{'name': 'tag', 'active': 1, 'wanted': 2}], 'recreated': False,
+                      'recreate_reason': None, 'port': {'state': 'present', 'tag': 2},
+                      'diff': {'before': {'state': 'present', 'tag': 1}, 'after': {'state': 'present', 'tag': 2}}}
+    assert module.warnings == ['careful']
