@@ -32,7 +32,7 @@ description:
   - Works the same on bridges with C(datapath_type) C(system) (kernel datapath) and C(netdev)
     (userspace datapath).
 requirements:
-  - ovs-vsctl (Open vSwitch 2.5 or later) on the managed host
+  - ovs-vsctl on the managed host (tested with Open vSwitch 3.1; the commands and columns used also exist in 2.x releases such as the seed's 2.9)
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
   - cloudstack_kvm.networking._attributes.actiongroup

@@ -27,7 +27,7 @@ description:
   - After a change the database is read again and the module fails if it does not show the wanted
     state. Parameters that are not given are not managed.
 requirements:
-  - ovs-vsctl (Open vSwitch 2.5 or later) on the managed host
+  - ovs-vsctl on the managed host (tested with Open vSwitch 3.1; the commands and columns used also exist in 2.x releases such as the seed's 2.9)
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
   - cloudstack_kvm.networking._attributes.actiongroup
