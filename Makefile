@@ -29,7 +29,8 @@ lint: setup ## ansible-lint (production profile)
 sanity: setup ## ansible-test sanity on a copy placed under ansible_collections/
 	scripts/sanity.sh
 
-unit: setup ## unit tests (model, renderers, modules against recorded output)
+unit: setup ## unit tests: model, renderers, modules on recorded output and on a scratch ovsdb-server
+	tests/unit/tools/fetch-ovs-binaries.sh
 	$(BIN)/python -m pytest -q -n 2 tests/unit
 
 render-check: setup ## render seed 000 on both backends for every system and validate with netplan/ifquery
