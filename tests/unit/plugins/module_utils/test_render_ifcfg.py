@@ -25,6 +25,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_
     MARKER,
     RenderError,
 )
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.golden import assert_golden
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', '..', 'fixtures')
@@ -94,23 +95,7 @@ def shell_check(tmp_path, res):
 def test_golden_seed000(backend):
     rendered, _res = render(SEED[backend])
     base = os.path.join(GOLDEN, backend)
-    if os.environ.get('UPDATE_GOLDEN') == '1':
-        shutil.rmtree(base, ignore_errors=True)
-        for path, content in rendered.items():
-            target = os.path.join(base, path.lstrip('/'))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, 'w') as fh:
-                fh.write(content)
-    on_disk = {}
-    for dirpath, _dirs, names in os.walk(base):
-        for name in names:
-            full = os.path.join(dirpath, name)
-            with open(full) as fh:
-                on_disk['/' + os.path.relpath(full, base)] = fh.read()
-    assert on_disk, 'no golden files under %s: run with UPDATE_GOLDEN=1 once and review them' % base
-    assert sorted(on_disk) == sorted(rendered)
-    for path in rendered:
-        assert rendered[path] == on_disk[path], 'golden %s differs (UPDATE_GOLDEN=1 to accept, then review the diff)' % path
+    assert_golden(base, rendered)
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
