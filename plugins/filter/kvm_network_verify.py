@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that verify a host: the wanted kvm_network against host_network_facts.
+
+Thin wrappers: the logic lives in plugins/module_utils/_verify.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.collections import is_sequence
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model, _verify
+
+
+def _fail_model(problems, host):
+    head = 'kvm_network is invalid%s (%d problem%s):' % (' for host %s' % host if host else '', len(problems),
+                                                         '' if len(problems) == 1 else 's')
+    raise AnsibleFilterError('\n'.join([head] + ['  - %s' % p for p in problems]))
+
+
+def kvm_network_differences(data, host_network, host=None, ignore=None):
+    """Differences between kvm_network (as written in the inventory) and the realised network."""
+    if not isinstance(host_network, dict):
+        raise AnsibleFilterError('kvm_network_differences: the argument must be the host_network facts '
+                                 '(ansible_facts.host_network from host_network_facts), not %s'
+                                 % type(host_network).__name__)
+    if ignore is None:
+        ignore = []
+    elif isinstance(ignore, str) or not is_sequence(ignore):
+        raise AnsibleFilterError('kvm_network_differences: ignore must be a list of difference kinds, '
+                                 'types or objects (e.g. [bond.miimon, bridge cloudbr1]), not %r' % (ignore,))
+    try:
+        wanted = _model.normalise(data, host)
+    except _model.ModelError as err:
+        _fail_model(err.problems, host)
+    return _verify.drop_ignored(_verify.compare(wanted, host_network), ignore)
+
+
+def kvm_network_summary(host_network, host=None):
+    """The realised network of a host as text readable like brctl show / ovs-vsctl show."""
+    if not isinstance(host_network, dict):
+        raise AnsibleFilterError('kvm_network_summary: the input must be the host_network facts '
+                                 '(ansible_facts.host_network from host_network_facts), not %s'
+                                 % type(host_network).__name__)
+    return _verify.summary(host_network, host)
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {
+            'kvm_network_differences': kvm_network_differences,
+            'kvm_network_summary': kvm_network_summary,
+        }
