@@ -54,9 +54,11 @@ def cmd_up(args) -> int:
 def cmd_down(args) -> int:
     if args.all or not (args.lab or os.environ.get("LAB_ID")):
         down_all()
+        left = leftovers()
     else:
-        Lab(_lab_id(args)).down()
-    left = leftovers()
+        lab_id = _lab_id(args)
+        Lab(lab_id).down()
+        left = leftovers(lab_id)
     if any(left.values()):
         log(f"WARNING: still present: {left}")
         return 1
@@ -124,7 +126,7 @@ def cmd_monitor(args) -> int:
 
 
 def cmd_leftovers(args) -> int:
-    left = leftovers()
+    left = leftovers(args.lab)
     print(json.dumps(left, indent=1))
     return 1 if any(left.values()) else 0
 

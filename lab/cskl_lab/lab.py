@@ -232,8 +232,11 @@ class Lab:
     def _peer_wait(self) -> None:
         self._container_wait_systemd(self.peer_name)
         p = PEER
+        # arp_ignore=1: answer ARP only on the interface that owns the address, so an untagged
+        # frame cannot reach the VLAN 100 address (the weak host model would hide tagging bugs).
         script = f"""
 set -e
+sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 ovs-vsctl --timeout=30 --may-exist add-br peerbr -- set bridge peerbr datapath_type=netdev \
   -- --may-exist add-port peerbr eth0 -- --may-exist add-br peer{p['vlan']} peerbr {p['vlan']}
 ip link set eth0 up
@@ -261,6 +264,14 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
             self.state["hosts"][name] = host
             ip("netns", "add", netns)
             ip("-n", netns, "link", "set", "lo", "up")
+            # Open vSwitch's userspace datapath reads its ports with AF_PACKET, so the kernel's
+            # own stack on eth0..eth3 still sees every frame and, by default, answers ARP for the
+            # bridge's addresses with the NIC's MAC (on a real hypervisor the kernel datapath
+            # takes those frames first). Answer ARP only for addresses of the receiving
+            # interface, as a hypervisor's bond members effectively do.
+            run(["ip", "netns", "exec", netns, "sysctl", "-q",
+                 "-w", "net.ipv4.conf.all.arp_ignore=1", "-w", "net.ipv4.conf.default.arp_ignore=1",
+                 "-w", "net.ipv4.conf.all.arp_announce=2", "-w", "net.ipv4.conf.default.arp_announce=2"])
             for n in range(NICS):
                 port, mac = f"h{index}e{n}", f"52:54:00:c5:{index:02x}:{n:02x}"
                 self._wire(port, netns, f"eth{n}", mac)
@@ -664,14 +675,17 @@ def down_all() -> None:
     _umount_leftovers(f"/run/netns/{PREFIX}-")
 
 
-def leftovers() -> dict:
-    """What of the lab is still on this machine (empty lists when everything is down)."""
+def leftovers(lab_id: str | None = None) -> dict:
+    """What of the lab `lab_id` (of every lab when None) is still on this machine."""
+    marker = f"{PREFIX}-{lab_id}-" if lab_id else f"{PREFIX}-"
+    link_prefix = f"{PREFIX}{short_hash(lab_id)}" if lab_id else PREFIX
+    label = f"label={LABEL}={lab_id}" if lab_id else f"label={LABEL}"
     return {
-        "netns": [n for n in netns_list() if n.startswith(f"{PREFIX}-")],
-        "links": [link for link in _host_links() if link.startswith(PREFIX)],
-        "containers": podman("ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}",
+        "netns": [n for n in netns_list() if n.startswith(marker)],
+        "links": [link for link in _host_links() if link.startswith(link_prefix)],
+        "containers": podman("ps", "-a", "--filter", label, "--format", "{{.Names}}",
                              check=False).stdout.split(),
-        "qemu_pids": qemu_pids(f"{PREFIX}-"),
+        "qemu_pids": qemu_pids(marker),
         "mounts": [ln.split()[4] for ln in Path("/proc/self/mountinfo").read_text().splitlines()
-                   if f"/{PREFIX}-" in ln.split()[4]],
+                   if ln.split()[4].startswith(f"/run/netns/{marker}")],
     }
