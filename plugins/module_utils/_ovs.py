@@ -380,15 +380,19 @@ class OvsVsctl(object):
         extra = [column_arg(k, v) for k, v in sorted(conditions.items())]
         return self.query([('find', table, columns, extra)])[0]
 
-    def snapshot_queries(self):
+    def snapshot_queries(self, interface_columns=INTERFACE_COLUMNS):
         return [('list', 'Open_vSwitch', OPEN_VSWITCH_COLUMNS, None),
                 ('list', 'Bridge', BRIDGE_COLUMNS, None),
                 ('list', 'Port', PORT_COLUMNS, None),
-                ('list', 'Interface', INTERFACE_COLUMNS, None)]
+                ('list', 'Interface', interface_columns, None)]
 
-    def snapshot(self):
-        """The whole configuration database, read in one ovs-vsctl call."""
-        ovs, bridges, ports, interfaces = self.query(self.snapshot_queries())
+    def snapshot(self, interface_columns=INTERFACE_COLUMNS):
+        """The whole configuration database, read in one ovs-vsctl call.
+
+        ``interface_columns`` may add Interface columns (``mtu_request``) for callers that
+        manage them; the per-object modules read the default set.
+        """
+        ovs, bridges, ports, interfaces = self.query(self.snapshot_queries(interface_columns))
         return OvsSnapshot.from_rows(ovs, bridges, ports, interfaces)
 
     def transaction_argv(self, txn):
@@ -444,6 +448,8 @@ class OvsSnapshot(object):
                 'external_ids': dict(row.get('external_ids') or {}),
                 'port': None,
             }
+            if 'mtu_request' in row:
+                interfaces[row['name']]['mtu_request'] = optional(row['mtu_request'])
         for row in port_rows:
             names = []
             for uuid in as_list(row.get('interfaces', [])):
@@ -589,14 +595,16 @@ class OvsPlan(object):
                 'after': self.after if self.after is not None else {'state': 'absent'}}
 
 
-def apply_plan(module, client, planner, result_key):
+def apply_plan(module, client, planner, result_key, read=None):
     """Snapshot, plan, apply unless in check mode, verify, and build the module result.
 
     ``planner(snapshot)`` returns an OvsPlan. After a real change the database is read again and
     planned again: anything still to do means ovs-vsctl did not reach the wanted state, which is
-    an error rather than a silent success.
+    an error rather than a silent success. ``read`` (default ``client.snapshot``) takes the
+    snapshots.
     """
-    snapshot = client.snapshot()
+    read = read or client.snapshot
+    snapshot = read()
     plan = planner(snapshot)
     if plan.changed != plan.tracker.has_differences:
         # changed, the diff and the commands must tell the same story; never report one without the other.
@@ -607,7 +615,7 @@ def apply_plan(module, client, planner, result_key):
     after = plan.after
     if plan.changed and not module.check_mode:
         client.transact(plan.txn)
-        verify = planner(client.snapshot())
+        verify = planner(read())
         if verify.changed:
             raise OvsStateError('ovs-vsctl reported success, but the database still differs in: %s. '
                                 'Another process may be changing Open vSwitch at the same time.'

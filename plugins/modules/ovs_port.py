@@ -236,200 +236,20 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
-    INTERFACE_TYPE_DEFAULT,
     OvsError,
-    OvsParameterError,
-    OvsPlan,
-    OvsStateError,
     OvsVsctl,
     apply_plan,
-    column_arg,
     common_argument_spec,
-    creation_column_args,
-    map_column_commands,
-    map_key_arg,
-    normalise_map_param,
-    port_column_commands,
     port_vlan_argument_spec,
-    validate_vlan_params,
-    wanted_map,
-    wanted_port_columns,
 )
-
-VLAN_COLUMNS = ('tag', 'trunks', 'vlan_mode', 'other_config', 'external_ids')
-VIEW_KEYS = ('state', 'bridge', 'interfaces', 'type', 'interface_options') + VLAN_COLUMNS
-TYPES = ['system', 'internal', 'patch', 'tap', 'vxlan', 'gre', 'geneve', 'dpdk', 'dpdkvhostuserclient']
-
-DEFAULT_VIEW = {
-    'state': 'present',
-    'bridge': None,
-    'interfaces': [],
-    'type': INTERFACE_TYPE_DEFAULT,
-    'interface_options': {},
-    'tag': None,
-    'trunks': [],
-    'vlan_mode': None,
-    'other_config': {},
-    'external_ids': {},
-}
-
-
-def port_view(port, iface):
-    return {
-        'state': 'present',
-        'bridge': port['bridge'],
-        'interfaces': list(port['interfaces']),
-        'type': iface['type'] if iface else INTERFACE_TYPE_DEFAULT,
-        'interface_options': dict(iface['options']) if iface else {},
-        'tag': port['tag'],
-        'trunks': list(port['trunks']),
-        'vlan_mode': port['vlan_mode'],
-        'other_config': dict(port['other_config']),
-        'external_ids': dict(port['external_ids']),
-    }
-
-
-class PortPlanner(object):
-    """Plans one ovs_port call from the module parameters and a database snapshot."""
-
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self.name = params['port']
-
-    def __call__(self, snapshot):
-        self.snapshot = snapshot
-        plan = OvsPlan()
-        have = snapshot.port(self.name)
-        if have is not None and have['fake_bridge']:
-            raise OvsStateError('%s is a fake bridge (a VLAN bridge on %s), not a plain port; manage it with '
-                                'cloudstack_kvm.networking.ovs_bridge' % (self.name, have['bridge']))
-        iface = None
-        if have is not None and self.name in have['interfaces']:
-            iface = snapshot.interface(self.name)
-        plan.before = port_view(have, iface) if have is not None else None
-        if self.params['state'] == 'absent':
-            self._plan_absent(plan, have)
-        else:
-            self._plan_present(plan, have, iface)
-        return plan
-
-    def _plan_absent(self, plan, have):
-        bridge = self.params.get('bridge')
-        if have is None:
-            plan.tracker.add('state', 'absent', 'absent')
-            return
-        if bridge and bridge not in (have['bridge'], have['vsctl_bridge']):
-            plan.warnings.append('port %s is on bridge %s, not on %s: left alone'
-                                 % (self.name, have['vsctl_bridge'], bridge))
-            plan.tracker.add('state', 'present', 'present')
-            plan.after = plan.before
-            return
-        plan.tracker.add('state', 'present', 'absent')
-        plan.txn.add('del-port', self.name, options=['--if-exists'])
-        plan.after = None
-
-    def _resolve_bridge(self, plan):
-        bridge = self.params['bridge']
-        resolved = self.snapshot.resolve_bridge(bridge)
-        if resolved is not None:
-            return resolved
-        if self.check_mode:
-            plan.warnings.append('bridge %s does not exist (yet): planned as if an earlier task created it'
-                                 % bridge)
-            return bridge, None
-        raise OvsStateError('port %s: bridge %s does not exist; create it first, for example with '
-                            'cloudstack_kvm.networking.ovs_bridge' % (self.name, bridge))
-
-    def _plan_present(self, plan, have, iface):
-        p = self.params
-        validate_vlan_params(p, 'port %s' % self.name)
-        real_bridge, vlan = self._resolve_bridge(plan)
-        if p.get('tag') is not None and vlan is not None and p['tag'] != vlan:
-            raise OvsParameterError('port %s: bridge %s is a fake bridge on VLAN %d, which fixes the tag; '
-                                    'tag %d contradicts it (name the parent bridge to use another tag)'
-                                    % (self.name, p['bridge'], vlan, p['tag']))
-        other = self.snapshot.interface(self.name)
-        if other is not None and other['port'] != self.name:
-            owner = self.snapshot.port(other['port'])
-            raise OvsStateError('port %s: interface %s is already a member of %s %s on bridge %s; remove it '
-                                'there first' % (self.name, self.name,
-                                                 'bond' if owner and len(owner['interfaces']) > 1 else 'port',
-                                                 other['port'], owner['vsctl_bridge'] if owner else '?'))
-        have_view = plan.before
-        if have is None:
-            mode = 'create'
-        elif have['bridge'] != real_bridge:
-            mode = 'recreate'
-            plan.recreate('port %s is on bridge %s, wanted on %s; Open vSwitch cannot move a port between bridges'
-                          % (self.name, have['bridge'], real_bridge))
-        elif have['interfaces'] != [self.name]:
-            mode = 'recreate'
-            what = ('a bond of %s' % ', '.join(have['interfaces']) if len(have['interfaces']) > 1
-                    else 'a port with interface %s' % ', '.join(have['interfaces']))
-            plan.recreate('port %s exists as %s; it is recreated with one interface named %s'
-                          % (self.name, what, self.name))
-            have_view = dict(have_view, type=DEFAULT_VIEW['type'], interface_options={})
-        else:
-            mode = 'update'
-
-        want = wanted_port_columns(p, have_view, vlan=vlan)
-        want['bridge'] = real_bridge
-        want['interfaces'] = [self.name]
-        if p.get('type') is not None:
-            want['type'] = p['type']
-        options = normalise_map_param(p.get('interface_options')) or {}
-        if p.get('peer') is not None:
-            options['peer'] = p['peer']
-        if p.get('interface_options') is not None or p.get('peer') is not None:
-            want['interface_options'] = wanted_map((have_view or DEFAULT_VIEW)['interface_options'], options)
-
-        base = dict(DEFAULT_VIEW) if have_view is None else dict(have_view)
-        after = dict(base)
-        after.update(want)
-        after['state'] = 'present'
-        if after['type'] == 'patch' and not after['interface_options'].get('peer'):
-            raise OvsParameterError('port %s: a patch port needs its peer: set peer to the patch port at the other end'
-                                    % self.name)
-        if p.get('peer') is not None and after['type'] != 'patch':
-            raise OvsParameterError('port %s: peer only applies to type patch, the port is %s'
-                                    % (self.name, after['type']))
-        plan.after = after
-        for key in VIEW_KEYS:
-            active = plan.before.get(key) if plan.before is not None else ('absent' if key == 'state' else None)
-            plan.tracker.add(key, active, after[key])
-
-        if mode == 'update':
-            port_column_commands(plan.txn, self.name, have_view, want, VLAN_COLUMNS)
-            iface_args = []
-            if 'type' in want and want['type'] != have_view['type']:
-                iface_args.append(column_arg('type', '' if want['type'] == INTERFACE_TYPE_DEFAULT else want['type']))
-            if iface_args:
-                plan.txn.add('set', 'Interface', self.name, *iface_args)
-            if 'interface_options' in want:
-                map_column_commands(plan.txn, 'Interface', self.name, 'options',
-                                    have_view['interface_options'], want['interface_options'])
-            return
-        if mode == 'recreate':
-            plan.txn.add('del-port', self.name, options=['--if-exists'])
-        source = {}
-        for column in VLAN_COLUMNS:
-            if column in want or (have_view is not None and after[column] != DEFAULT_VIEW[column]):
-                source[column] = after[column]
-        plan.txn.add('add-port', p['bridge'], self.name, *creation_column_args(source, VLAN_COLUMNS))
-        iface_args = []
-        if after['type'] != INTERFACE_TYPE_DEFAULT:
-            iface_args.append(column_arg('type', after['type']))
-        iface_args.extend(map_key_arg('options', k, v) for k, v in sorted(after['interface_options'].items()))
-        if iface_args:
-            plan.txn.add('set', 'Interface', self.name, *iface_args)
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs_reconcile import PORT_TYPES, PortPlanner
 
 
 def argument_spec():
     spec = {
         'bridge': {'type': 'str'},
         'port': {'type': 'str', 'required': True, 'aliases': ['name']},
-        'type': {'type': 'str', 'choices': TYPES},
+        'type': {'type': 'str', 'choices': PORT_TYPES},
         'peer': {'type': 'str'},
         'interface_options': {'type': 'dict'},
         'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},
