@@ -39,6 +39,18 @@ def kvm_network_differences(data, host_network, host=None, ignore=None):
     return _verify.drop_ignored(_verify.compare(wanted, host_network), ignore)
 
 
+def kvm_network_drop_ignored(differences, ignore):
+    """Differences without those whose kind, type or object is in ``ignore``."""
+    if isinstance(ignore, str) or not is_sequence(ignore):
+        raise AnsibleFilterError('kvm_network_drop_ignored: ignore must be a list of difference kinds, '
+                                 'types or objects, not %r' % (ignore,))
+    if not is_sequence(differences) or not all(isinstance(d, dict) and 'kind' in d and 'object' in d
+                                               for d in differences):
+        raise AnsibleFilterError('kvm_network_drop_ignored: the input must be a list of differences '
+                                 '(dicts with kind and object, as kvm_network_differences returns)')
+    return _verify.drop_ignored(differences, ignore)
+
+
 def kvm_network_summary(host_network, host=None):
     """The realised network of a host as text readable like brctl show / ovs-vsctl show."""
     if not isinstance(host_network, dict):
@@ -53,5 +65,6 @@ class FilterModule(object):
     def filters(self):
         return {
             'kvm_network_differences': kvm_network_differences,
+            'kvm_network_drop_ignored': kvm_network_drop_ignored,
             'kvm_network_summary': kvm_network_summary,
         }

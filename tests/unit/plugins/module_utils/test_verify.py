@@ -661,4 +661,17 @@ def test_filter_summary():
     assert filters.kvm_network_summary(facts, 'kvm2') == V.summary(facts, 'kvm2')
     with pytest.raises(AnsibleFilterError, match='must be the host_network facts'):
         filters.kvm_network_summary(None)
-    assert set(filters.FilterModule().filters()) == set(['kvm_network_differences', 'kvm_network_summary'])
+    assert set(filters.FilterModule().filters()) == set(['kvm_network_differences', 'kvm_network_drop_ignored',
+                                                         'kvm_network_summary'])
+
+
+def test_filter_drop_ignored():
+    diffs = _some_differences()
+    traffic = {'object': 'bridge cloudbr0', 'kind': 'bridge.traffic', 'field': 'traffic', 'expected': '192.0.2.1',
+               'found': '100% packet loss', 'message': 'bridge cloudbr0: no answer from 192.0.2.1'}
+    assert filters.kvm_network_drop_ignored(diffs + [traffic], ['bond', 'bridge.traffic']) == diffs[2:]
+    assert filters.kvm_network_drop_ignored([traffic], ['bridge cloudbr1']) == [traffic]
+    with pytest.raises(AnsibleFilterError, match='ignore must be a list'):
+        filters.kvm_network_drop_ignored(diffs, 'bond')
+    with pytest.raises(AnsibleFilterError, match='must be a list of differences'):
+        filters.kvm_network_drop_ignored([{'message': 'x'}], [])
