@@ -8,7 +8,7 @@ LAB_CLI := $(CURDIR)/lab/lab
 LAB_TIER ?= containers
 LAB_HOSTS ?= 2
 LAB_ID ?=
-MOLECULE_BASE := $(CURDIR)/molecule/_shared/config.yml
+MOLECULE_BASE := $(CURDIR)/molecule/_shared/base.yml
 LAB_MOLECULE := $(BIN)/molecule -c $(MOLECULE_BASE)
 
 .PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-test lab-test-containers lab-test-vms

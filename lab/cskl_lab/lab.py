@@ -10,7 +10,8 @@ A lab (id ``ID``) is:
                          tagged 100). The machine's kernel has no 802.1Q, so the tagging peer
                          cannot be a plain namespace.
   * hosts, all of one tier:
-      containers  podman, systemd as PID 1, network namespace ``cskl-ID-h-NAME`` pre-wired with
+      containers  podman container ``cskl-ID-NAME`` (hostname NAME), systemd as PID 1, network
+                  namespace ``cskl-ID-h-NAME`` pre-wired with
                   eth0..eth3 (veth; switch ends ``h<i>e<n>``). No management address: Ansible
                   uses the podman connection.
       vms         QEMU (TCG) with eth0..eth3 on taps moved into the switch namespace (renamed
@@ -128,6 +129,9 @@ class Lab:
 
     def host_netns(self, name: str) -> str:
         return f"{PREFIX}-{self.id}-h-{name}"
+
+    def container_name(self, name: str) -> str:
+        return f"{PREFIX}-{self.id}-{name}"
 
     def qemu_name(self, name: str) -> str:
         return f"{PREFIX}-{self.id}-{name}"
@@ -253,12 +257,13 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
     # ----------------------------------------------------------------- containers
     def _containers_up(self, names: list[str], ref: str) -> None:
         for index, name in enumerate(names, start=1):
-            if podman("container", "exists", name, check=False).returncode == 0:
-                raise LabError(f"a podman container named {name!r} exists outside lab {self.id}; "
-                               "remove it or choose other host names")
+            container = self.container_name(name)
+            if podman("container", "exists", container, check=False).returncode == 0:
+                raise LabError(f"a podman container named {container!r} already exists; "
+                               f"`lab/lab --lab {self.id} down` first")
             netns = self.host_netns(name)
             host = {
-                "index": index, "tier": "containers", "container": name, "netns": netns,
+                "index": index, "tier": "containers", "container": container, "netns": netns,
                 "switch_ports": {}, "macs": {}, "addresses": host_plan(index),
             }
             self.state["hosts"][name] = host
@@ -279,7 +284,7 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
                 host["macs"][f"eth{n}"] = mac
             self.save()
             log(f"starting container {name}")
-            self._podman_run(name, name, netns, ref, "host")
+            self._podman_run(container, name, netns, ref, "host")
 
     def _container_wait_systemd(self, name: str, timeout: int = 120) -> str:
         proc = podman("exec", name, "systemctl", "is-system-running", "--wait",
@@ -295,8 +300,9 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
 
     def _containers_wait(self, names: list[str]) -> None:
         for name in names:
-            status = self._container_wait_systemd(name)
-            podman("exec", name, "ovs-vsctl", "--timeout=30", "show", timeout=60)
+            container = self.state["hosts"][name]["container"]
+            status = self._container_wait_systemd(container)
+            podman("exec", container, "ovs-vsctl", "--timeout=30", "show", timeout=60)
             self.state["hosts"][name]["systemd"] = status
             log(f"container {name}: systemd {status}, Open vSwitch up")
 
@@ -504,13 +510,14 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
                                                   "-o IdentitiesOnly=yes",
                           lab_monitor=h["monitor"])
             hv.update(ansible_python_interpreter="/usr/bin/python3", lab_index=h["index"],
+                      lab_ovs_datapath_type="netdev" if h["tier"] == "containers" else "system",
                       lab_switch_ports=h["switch_ports"], lab_macs=h["macs"], lab_addresses=h["addresses"])
             hosts[name] = hv
         inv = {
             "all": {
                 "vars": {
                     "lab_id": s["id"], "lab_tier": s["tier"], "lab_state_file": str(self.state_file),
-                    "lab_cli": str(REPO_ROOT / "lab" / "lab"), "lab_peer": {k: v for k, v in PEER.items()},
+                    "lab_cli": str(REPO_ROOT / "lab" / "lab"), "lab_peer": dict(PEER),
                 },
                 "children": {f"lab_{s['tier']}": {"hosts": {n: None for n in hosts}}},
                 "hosts": hosts,

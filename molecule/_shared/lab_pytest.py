@@ -1,9 +1,12 @@
 """pytest fixtures and hooks for testinfra tests on lab hosts.
 
-A scenario's tests/conftest.py is two lines:
+A scenario registers this module from its tests/conftest.py (copy one of the smoke scenarios):
 
-    import sys, pathlib; sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "_shared"))
-    from lab_pytest import *  # noqa: F401,F403  (fixtures and hooks)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "_shared"))
+    import lab_pytest
+
+    def pytest_configure(config):
+        config.pluginmanager.register(lab_pytest, "lab_pytest")
 
 Fixtures:
   lab_hosts   {name: LabHost} for every host of the scenario's lab (session scope); fails when

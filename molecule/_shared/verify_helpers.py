@@ -393,10 +393,10 @@ def ping(host, target: str, count: int = 3, interface: str | None = None,
 def assert_ping(host, target: str, interface: str | None = None, count: int = 3, retries: int = 3):
     """Ping must succeed (a few tries: the first packets may be spent on ARP / MAC learning)."""
     last = None
-    for _ in range(retries):
+    for attempt in range(1, retries + 1):
         last = ping(host, target, count=count, interface=interface)
-        if last["received"] == last["transmitted"]:
-            return last
+        if last["received"] == last["transmitted"] or attempt == retries:
+            break
         time.sleep(1)
     assert last["ok"], f"ping {target} via {interface or 'any'} failed:\n{last['output']}"
     return last
@@ -408,11 +408,12 @@ class BackgroundPing:
     def __init__(self, host, target: str, seconds: float, interface: str | None = None, interval: float = 0.2):
         self.result = None
         count = max(1, int(seconds / interval))
-        self._thread = threading.Thread(
-            target=lambda: setattr(self, "result", ping(host, target, count=count, interface=interface,
-                                                         interval=interval, wait=1)),
-            daemon=True,
-        )
+        self._args = (host, target)
+        self._kwargs = {"count": count, "interface": interface, "interval": interval, "wait": 1}
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        self.result = ping(*self._args, **self._kwargs)
 
     def __enter__(self):
         self._thread.start()
