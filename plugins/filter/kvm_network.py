@@ -46,8 +46,13 @@ def kvm_network_renderer(data, facts=None, override=None, host=None):
         _fail(err.problems, host)
 
 
-def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, hostname=None):
-    """Render kvm_network for one host: {renderer, files, owned, marker, ovs_state, ovs_commands, ovs_script}."""
+def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, hostname=None,
+                       ovs_database_only=False):
+    """Render kvm_network for one host: {renderer, files, owned, marker, ovs_state, ovs_commands, ovs_script}.
+
+    ``ovs_database_only``: Open vSwitch settings a renderer cannot write (netplan: datapath_type
+    netdev, STP, bond delays) are left to the database reconcile instead of failing.
+    """
     if _render is None:
         raise AnsibleFilterError('cloudstack_kvm.networking renderers are missing: %s' % RENDER_IMPORT_ERROR)
     norm = kvm_network_validate(data, host)
@@ -55,7 +60,7 @@ def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, 
         name = _model.resolve_renderer(norm, facts, override=renderer or None, host=host)
     except _model.ModelError as err:
         _fail(err.problems, host)
-    options = {'host': host, 'hostname': hostname}
+    options = {'host': host, 'hostname': hostname, 'ovs_database_only': bool(ovs_database_only)}
     if header:
         options['header'] = header
     try:

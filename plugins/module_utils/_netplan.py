@@ -283,8 +283,9 @@ class NetplanCli(object):
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def write_atomic(module, real_path, content, backup):
-    """Write ``content`` (mode 0600) atomically; returns the backup file name or None."""
+def write_atomic(module, real_path, content, backup, mode=MODE):
+    """Write ``content`` (mode 0600 unless ``mode`` says otherwise, as an octal string) atomically;
+    returns the backup file name or None."""
     backup_file = None
     if backup and os.path.exists(real_path):
         backup_file = module.backup_local(real_path)
@@ -295,10 +296,10 @@ def write_atomic(module, real_path, content, backup):
     try:
         with os.fdopen(fd, 'w') as fh:
             fh.write(content)
-        os.chmod(tmp, int(MODE, 8))
+        os.chmod(tmp, int(mode, 8))
         module.atomic_move(tmp, real_path)
         # atomic_move copies the mode of a file it replaces: netplan wants 0600.
-        os.chmod(real_path, int(MODE, 8))
+        os.chmod(real_path, int(mode, 8))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -57,8 +57,8 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs imp
 
 # --- bridges --------------------------------------------------------------------------------------
 
-BRIDGE_VIEW_KEYS = ('state', 'fake', 'parent', 'vlan', 'datapath_type', 'fail_mode', 'stp_enable', 'other_config',
-             'external_ids')
+BRIDGE_VIEW_KEYS = ('state', 'fake', 'parent', 'vlan', 'datapath_type', 'fail_mode', 'stp_enable',
+                    'other_config', 'external_ids')
 REAL_ONLY = ('datapath_type', 'fail_mode', 'stp_enable', 'other_config')
 
 BRIDGE_DEFAULT_VIEW = {
@@ -539,6 +539,7 @@ class PortPlanner(_PortPlannerBase):
         else:
             self._plan_present(plan, have, iface)
         return plan
+
     def _plan_present(self, plan, have, iface):
         p = self.params
         validate_vlan_params(p, 'port %s' % self.name)

@@ -29,8 +29,8 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs_rec
     uplink_params,
 )
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs.ovsdb_server import (
-    OvsdbServer,
     missing_binaries,
+    server_for_tests,
 )
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs.replay import snapshot_of
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import set_module_args
@@ -109,8 +109,8 @@ def test_datapath_drift_is_corrected_on_every_real_bridge_only():
     plan = StatePlanner(seed_state('netdev'))(snapshot_of('seed'))
     assert plan.txn.commands == [['set', 'Bridge', 'cloudbr0', 'datapath_type=netdev'],
                                  ['set', 'Bridge', 'cloudbr1', 'datapath_type=netdev']]
-    assert sorted(d['name'] for d in plan.tracker.differences) == ['bridge cloudbr0.datapath_type',
-                                                                  'bridge cloudbr1.datapath_type']
+    names = sorted(d['name'] for d in plan.tracker.differences)
+    assert names == ['bridge cloudbr0.datapath_type', 'bridge cloudbr1.datapath_type']
 
 
 def test_guest_and_foreign_ports_are_kept_and_reported():
@@ -144,15 +144,7 @@ def test_bond_of_the_model_replaces_a_stale_single_nic_port():
 
 # --- against a real ovsdb-server ---------------------------------------------------------------------
 
-@pytest.fixture(scope='module')
-def ovsdb_server():
-    if missing_binaries():
-        pytest.skip(missing_binaries())
-    server = OvsdbServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+ovsdb_server = pytest.fixture(scope='module', name='ovsdb_server')(server_for_tests)
 
 
 @pytest.fixture
