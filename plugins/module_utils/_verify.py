@@ -599,6 +599,7 @@ def _addresses_section(facts):
             if name == 'cloud0':
                 addrs = [a['cidr'] for a in addresses.get(name) or [] if a.get('family') == 4]
             owner = (owners.get(name) or {}).get('owner')
+            owner = None if owner == 'unknown' else owner
             rows.append((name, state, '  '.join(part for part in (' '.join(addrs), '[%s]' % owner if owner else '') if part)))
         lines.extend(_table(rows, (17, 15)))
         lines.append('')
