@@ -11,7 +11,7 @@ LAB_ID ?=
 MOLECULE_BASE := $(CURDIR)/molecule/_shared/base.yml
 LAB_MOLECULE := $(BIN)/molecule -c $(MOLECULE_BASE)
 
-.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-test lab-test-containers lab-test-vms
+.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms
 
 lab-images: setup ## build (or reuse from the cache) the lab's container and VM images
 	$(LAB_CLI) images
@@ -28,13 +28,16 @@ lab-status: setup ## the labs that are up, their hosts, and any leftover lab obj
 lab-leftovers: setup ## fail if any lab object (netns, link, container, QEMU, mount) is left
 	$(LAB_CLI) leftovers
 
+lab-unit: setup ## offline tests of the lab code and verify-helper parsers (no root needed)
+	$(BIN)/python -m pytest -q -p no:cacheprovider lab/tests
+
 lab-test-containers: setup ## Molecule: the container tier's smoke scenario (OVS bond, VLAN fake bridge, failover)
 	time $(LAB_MOLECULE) test -s lab_containers_smoke
 
 lab-test-vms: setup ## Molecule: the VM tier's smoke scenario (Linux bond, 802.1Q, failover, reboot)
 	time $(LAB_MOLECULE) test -s lab_vms_smoke
 
-lab-test: setup ## both lab smoke scenarios (containers, then VMs)
+lab-test: setup lab-unit ## both lab smoke scenarios (containers, then VMs)
 	time $(LAB_MOLECULE) test -s lab_containers_smoke
 	time $(LAB_MOLECULE) test -s lab_vms_smoke
 	$(LAB_CLI) --lab lab_containers_smoke leftovers >/dev/null

@@ -70,11 +70,12 @@ def cmd_status(args) -> int:
     report = {"labs": {}, "leftovers": leftovers()}
     for lab_id in labs:
         lab = Lab(lab_id)
-        try:
-            st = lab.load()
-        except LabError as exc:
-            report["labs"][lab_id] = {"error": str(exc)}
+        if not lab.state_file.is_file():
+            report["labs"][lab_id] = {
+                "error": f"objects on this machine but no state in {lab.dir} (another checkout's lab, "
+                         f"or an interrupted run: `lab/lab --lab {lab_id} down` removes them)"}
             continue
+        st = lab.load()
         hosts = {}
         for name, h in st["hosts"].items():
             proc = lab.exec(name, ["systemctl", "is-system-running"], timeout=20)

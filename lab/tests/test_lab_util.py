@@ -1,0 +1,44 @@
+"""Offline tests of the lab's own helpers (no root, no namespaces)."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cskl_lab import lab, util  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def test_yaml_dump_round_trips():
+    data = {"all": {"vars": {"lab_id": "ct", "n": 2, "ok": True, "none": None, "s": "a: b # c"},
+                    "hosts": {"ct1": {"ports": {"eth0": "h1e0"}, "list": ["x", {"k": 1}]}},
+                    "children": {"lab_containers": {"hosts": {"ct1": None}}}, "empty": {}}}
+    assert yaml.safe_load(util.yaml_dump(data)) == data
+
+
+@pytest.mark.parametrize("good", ["ct", "vm", "lab_containers_smoke", "a1"])
+def test_lab_ids_accepted(good):
+    assert util.check_lab_id(good) == good
+
+
+@pytest.mark.parametrize("bad", ["", "a-b", "UPPER", "x" * 33, "_x", "a b"])
+def test_lab_ids_rejected(bad):
+    with pytest.raises(util.LabError):
+        util.check_lab_id(bad)
+
+
+def test_host_names():
+    assert util.check_host_name("smoke-ct1") == "smoke-ct1"
+    for bad in ("1ab", "a_b", "-a", "a-", "A"):
+        with pytest.raises(util.LabError):
+            util.check_host_name(bad)
+
+
+def test_names_fit_the_kernel_limits():
+    lab_obj = lab.Lab("lab_containers_smoke")
+    assert len(f"{lab_obj.tap_prefix}{lab.MAX_HOSTS['vms']}t3") <= 15
+    assert lab_obj.sw == "cskl-lab_containers_smoke-sw"
+    assert lab.host_plan(1)["untagged_ipv4"] == "198.51.100.11"
+    assert lab.host_plan(2)["vlan_ipv4"] == "203.0.113.12"
