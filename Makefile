@@ -12,7 +12,7 @@ RENDER_DIR ?= $(CURDIR)/out
 
 -include lab/lab.mk
 
-.PHONY: help setup test lint sanity unit render-check build docs docs-check changelog-lint clean
+.PHONY: help setup demo test lint sanity unit render-check build docs docs-check changelog-lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -20,11 +20,15 @@ help: ## list the targets
 setup: ## install Debian packages, the pinned virtualenv and the collections path
 	scripts/setup.sh
 
+demo: setup ## the main job on a local lab: two simulated hypervisors, site.yml, verify summary
+	scripts/demo.sh
+
 test: setup ## the whole suite CI runs: lint, sanity, unit, render check, build, lab tiers
 	scripts/run-tests.sh
 
-lint: setup ## ansible-lint (production profile)
+lint: setup ## ansible-lint (production profile) and role defaults vs meta/argument_specs.yml
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/python scripts/check-argument-specs.py
 
 sanity: setup ## ansible-test sanity on a copy placed under ansible_collections/
 	scripts/sanity.sh

@@ -480,8 +480,8 @@ class _Normaliser(object):
 
         negotiates = mode == '802.3ad' or bond['lacp'] in ('active', 'passive')
         if negotiates and len(members) < 2:
-            chk.add(where, 'LACP (%s) with %d member%s' % ('mode 802.3ad' if mode == '802.3ad' else 'lacp ' + bond['lacp'],
-                                                          len(members), '' if len(members) == 1 else 's'),
+            how = 'mode 802.3ad' if mode == '802.3ad' else 'lacp ' + bond['lacp']
+            chk.add(where, 'LACP (%s) with %d member%s' % (how, len(members), '' if len(members) == 1 else 's'),
                     'an aggregate needs at least two members: add one or use mode active-backup')
         if self.ovs and 0 < len(members) < 2 and not negotiates:
             chk.add(where, 'has one member; an Open vSwitch bond needs at least two',
@@ -584,7 +584,7 @@ class _Normaliser(object):
                 else:
                     tag = (key, br['vlan'])
                     if tag in tagged_on:
-                        chk.add(where, 'VLAN %d on %s is already bridged by %s' % (br['vlan'], key, tagged_on[tag]),
+                        chk.add(where, 'VLAN %s on %s is already bridged by %s' % (br['vlan'], key, tagged_on[tag]),
                                 'use one bridge per VLAN and uplink')
                     else:
                         tagged_on[tag] = name
@@ -861,7 +861,7 @@ def resolve_renderer(model, facts=None, override=None, host=None):
         return 'ifupdown'
     if family == 'RedHat':
         try:
-            number = int(str(major).split('.')[0])
+            number = int(str(major).split('.', maxsplit=1)[0])
         except ValueError:
             number = 0
         return 'ifcfg' if number and number <= 7 else 'networkmanager'
