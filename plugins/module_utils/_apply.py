@@ -80,6 +80,9 @@ REPAIRABLE_DRIFT = (
     'vlan.present', 'vlan.id', 'vlan.link',
     'ethernet.mtu',
 )
+# With Open vSwitch the database reconcile repairs bridges, bonds and ports in place; what only
+# re-activation brings back is a bridge's IP configuration (and a bridge that is gone).
+REPAIRABLE_DRIFT_OVS = ('bridge.present', 'bridge.addresses', 'bridge.gateway4', 'bridge.gateway6')
 
 
 class ApplyError(Exception):
@@ -320,7 +323,9 @@ class Backend(object):
     """
 
     name = None
-    bounces_bridges = False    # re-activating a bridge deletes and recreates it (guests' ports go)
+    # Which bridges activation deletes (and with them the ports guests have on them): 'all' that
+    # it re-activates (ifdown deletes a bridge), or only the 'removed' ones.
+    deletes_bridges = 'removed'
 
     def __init__(self, module, root, runner, model, marker, files):
         self.module = module
@@ -365,6 +370,22 @@ class Backend(object):
             else:
                 out[name] = 'added' if name not in old else 'changed'
         return out
+
+    def all_kinds(self, changes):
+        """Kinds of the model's interfaces and, for interfaces it no longer has, of their old definitions."""
+        kinds = {}
+        for change in changes:
+            if change.old is None or change.path.endswith(LINK_SUFFIX):
+                continue
+            for name, definition in self.definitions(change.path, change.old).items():
+                kinds.setdefault(name, self.kind_of(definition))
+        kinds.update(self.kinds)
+        return kinds
+
+    @staticmethod
+    def kind_of(definition):
+        """The kind of an interface from its old definition (for interfaces the model no longer has)."""
+        return 'ethernet'
 
     def activation(self, reasons, removed, changes):
         """(commands before the files change, commands after) for ``reasons`` {interface:
@@ -453,11 +474,33 @@ class NetplanBackend(Backend):
                             % (path, device, section, netplan_id, our_file, path))
         return [], reports, []
 
+    SECTION_KINDS = {'bridges': 'bridge', 'bonds': 'bond', 'vlans': 'vlan'}
+
+    def kind_of(self, definition):
+        section, entry = json.loads(definition)
+        if isinstance(entry, dict) and 'openvswitch' in entry:
+            return 'ovs_bridge' if section == 'bridges' else 'ovs_port'
+        return self.SECTION_KINDS.get(section, 'ethernet')
+
     def activation(self, reasons, removed, changes):
-        if not reasons:
+        """netplan generate (a failure puts the old files back), netplan apply, and the deletion of
+        the Linux bridges, bonds and VLAN devices the configuration no longer has: netplan apply
+        leaves them (only ``netplan apply --state``, as netplan try uses it, deletes them; Open
+        vSwitch objects netplan made are removed by its own OVS cleanup)."""
+        edited = [c for c in changes if c.path.endswith('.yaml') and c.action != 'chmod']
+        if not reasons and not edited:
             return [], []
         netplan = self.runner.bin('netplan')
-        return [], [([netplan, 'generate'], 'netplan generate'), ([netplan, 'apply'], 'netplan apply')]
+        after = [([netplan, 'generate'], 'netplan generate'), ([netplan, 'apply'], 'netplan apply')]
+        kinds = self.all_kinds(changes)
+        gone = [n for n in removed if kinds.get(n) in ('bridge', 'bond', 'vlan')
+                and os.path.exists(self.root.real('/sys/class/net/%s' % n))]
+        if gone:
+            ip = self.runner.bin('ip')
+            for name in _ordered(gone, kinds, True):
+                after.append(([ip, 'link', 'delete', 'dev', name],
+                              'deleting %s, which the netplan configuration no longer has' % name))
+        return [], after
 
 
 class IfupdownBackend(Backend):
@@ -465,7 +508,7 @@ class IfupdownBackend(Backend):
     after, per interface, in dependency order."""
 
     name = 'ifupdown'
-    bounces_bridges = True
+    deletes_bridges = 'all'
     TOP = ('iface', 'auto', 'mapping', 'source', 'source-directory', 'rename', 'no-auto-down', 'no-scripts')
 
     @classmethod
@@ -607,17 +650,6 @@ class IfupdownBackend(Backend):
                         out.setdefault(name, 'added')
         return out
 
-    def all_kinds(self, changes):
-        """Kinds of the model's interfaces and, for interfaces it no longer has, of their old definitions."""
-        kinds = {}
-        for change in changes:
-            if change.old is None or change.path.endswith(LINK_SUFFIX):
-                continue
-            for name, definition in self.definitions(change.path, change.old).items():
-                kinds.setdefault(name, self.kind_of(definition))
-        kinds.update(self.kinds)
-        return kinds
-
     DOWN_OPTIONS = ('--force',)
 
     def activation(self, reasons, removed, changes):
@@ -729,6 +761,13 @@ class NetworkManagerBackend(Backend):
             return {}
         return {prof['interface']: text}
 
+    TYPE_KINDS = {'bridge': 'bridge', 'bond': 'bond', 'vlan': 'vlan', 'ovs-bridge': 'ovs_bridge',
+                  'ovs-port': 'ovs_port', 'ovs-interface': 'ovs_port'}
+
+    def kind_of(self, definition):
+        prof = self.parse_keyfile(definition) or {}
+        return self.TYPE_KINDS.get(prof.get('type'), 'ethernet')
+
     def _depth(self, uuid, profiles):
         depth = 0
         seen = set()
@@ -822,9 +861,9 @@ BACKENDS = {
 
 # --- live drift (Linux bridge) ----------------------------------------------------------------------
 
-def read_live(module, root):
-    """The realised Linux network in host_network_facts' shape (links, addresses, default routes,
-    bridges, bonds, VLANs and the model view), without Open vSwitch."""
+def read_live(module, root, ovs_client=None):
+    """The realised network in host_network_facts' shape (links, addresses, default routes, Linux
+    bridges, bonds, VLANs, Open vSwitch when a client is given, and the model view)."""
     sysr = _linux_net.SysReader(root.root_dir)
     ip = _linux_net.IpTool(module)
     links = _linux_net.parse_links(ip.links())
@@ -837,20 +876,29 @@ def read_live(module, root):
         'vlans': _linux_net.linux_vlans(links, sysr.proc_vlans()),
         'ovs': {},
     }
+    if ovs_client is not None:
+        tables = ovs_client.query(_linux_net.ovs_fact_queries())
+        sections['ovs'] = _linux_net.parse_ovs(dict(zip(('Open_vSwitch', 'Bridge', 'Port', 'Interface'), tables)))
     facts = dict(sections)
     facts['model'] = _linux_net.build_model(sections)
     return facts
 
 
 def detect_drift(model, facts):
-    """(repairable {interface: [message]}, reported [message]) from _verify.compare."""
+    """(repairable {interface: [message]}, reported [message]) from _verify.compare.
+
+    With Open vSwitch, only what re-activation repairs is looked at (a bridge's addresses and
+    default route, a bridge that is gone); the rest is the database reconcile's, which follows.
+    """
+    ovs = model['backend'] == 'openvswitch'
+    repairable = REPAIRABLE_DRIFT_OVS if ovs else REPAIRABLE_DRIFT
     repair = {}
     report = []
     for diff in _verify.compare(model, facts):
         name = diff['object'].split(' ', 1)[1]
-        if diff['kind'] in REPAIRABLE_DRIFT and diff['expected'] not in (None, False):
+        if diff['kind'] in repairable and diff['expected'] not in (None, False):
             repair.setdefault(name, []).append(diff['message'])
-        else:
+        elif not ovs or diff['kind'] in repairable:
             report.append(diff['message'])
     return repair, report
 
@@ -890,8 +938,9 @@ class Applier(object):
         edits, self.conflict_reports, self.conflict_commands = self.backend.conflicts(changes)
         self.changes = sorted(changes + edits, key=lambda c: c.path)
         self.affected = self.backend.affected(self.changes)
-        if p['activate'] and p['drift'] and self.model['backend'] == 'linux_bridge':
-            repair, self.drift_reported = detect_drift(self.model, read_live(self.module, self.root))
+        if p['activate'] and p['drift']:
+            live = read_live(self.module, self.root, self.ovs_client)
+            repair, self.drift_reported = detect_drift(self.model, live)
             for name in sorted(repair, key=natural_key):
                 if name not in self.affected:
                     self.drift.append({'interface': name, 'differences': repair[name]})
@@ -910,8 +959,7 @@ class Applier(object):
             # it: those come down and up too (ifup of a bond does not re-add it to its bridge).
             for name in upward_closure(set(reasons) - removed, model_parents(self.model)):
                 reasons.setdefault(name, 'depends')
-        if backend.bounces_bridges:
-            self._defer_busy_bridges(reasons, removed)
+        self._defer_busy_bridges(reasons, removed)
         self.before, self.after = backend.activation(reasons, removed, self.changes)
         self.reasons = reasons
 
@@ -939,6 +987,8 @@ class Applier(object):
         busy = {}
         for name, why in sorted(reasons.items()):
             if why == 'added' or kinds.get(name) not in ('bridge', 'ovs_bridge'):
+                continue
+            if self.backend.deletes_bridges == 'removed' and why != 'removed':
                 continue
             foreign = [p for p in self._bridge_ports(name, kinds[name]) if p not in known]
             if foreign:

@@ -446,6 +446,7 @@ def run_module(module, ovs_client_factory=None):
                                                             timeout=m.params['ovs_timeout']))
         client = factory(module)
     result, warnings = _apply.run(module, params, client)
+    result['renderer'] = params['renderer']
     diff = result.pop('diff')
     if use_ovs:
         managed = list(params['model']['ethernets']) + list(params['model']['bonds'])

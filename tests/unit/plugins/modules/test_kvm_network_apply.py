@@ -379,6 +379,29 @@ def test_netplan_generate_failure_puts_the_old_file_back(tmp_path):
     assert [NETPLAN, 'apply'] not in fake.argvs
 
 
+def test_netplan_deletes_the_bridge_it_no_longer_has_unless_guests_use_it(tmp_path):
+    model = model_of(TWO_BRIDGES)
+    fake = expect_live(HostFake(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    apply(args_for(model, 'netplan', tmp_path), fake)
+    os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/cloudbr1/brif/eth1'))
+    data = copy.deepcopy(TWO_BRIDGES)
+    del data['bridges']['cloudbr1']
+    smaller = args_for(model_of(data), 'netplan', tmp_path)
+    # netplan apply leaves a virtual device it no longer configures: the module deletes it.
+    check, fake = apply(smaller, expect_live(HostFake()), check_mode=True)
+    assert check['activated']['commands'] == [[NETPLAN, 'generate'], [NETPLAN, 'apply'],
+                                              [IP, 'link', 'delete', 'dev', 'cloudbr1']]
+    assert check['activated']['reasons'] == {'cloudbr1': 'removed'}
+    # With a guest's port on it, the bridge stays (and says why); the file still goes live.
+    os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/cloudbr1/brif/vnet0'))
+    fake = expect_live(HostFake())
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    result, fake = apply(smaller, fake)
+    assert [a for a in fake.argvs if a not in IP_READS] == [[NETPLAN, 'generate'], [NETPLAN, 'apply']]
+    assert result['activated']['deferred'] == [{'interface': 'cloudbr1', 'bridge': 'cloudbr1', 'ports': ['vnet0']}]
+
+
 def test_prune_removes_only_marked_owned_files(tmp_path):
     model = model_of(TWO_BRIDGES)
     put(tmp_path, '/etc/netplan/50-cloudstack-kvm.yaml', '# %s\nnetwork: {version: 2}\n' % MARKER, 0o600)
@@ -598,6 +621,49 @@ def test_ovs_reconcile_in_one_transaction_after_activation_recorded(tmp_path):
     assert '"bond bond0"' in result['diff'][-1]['after']
 
 
+def ovs_live_json(addresses):
+    """ip -j output for the seed's OVS internal interfaces with ``addresses`` {bridge: [cidr]}."""
+    links = []
+    addrs = []
+    for index, name in enumerate(['eth0', 'eth1', 'eth2', 'eth3', 'cloudbr0', 'cloudbr1', 'cloudbr100'], 2):
+        link = {'ifname': name, 'ifindex': index, 'flags': ['BROADCAST', 'UP', 'LOWER_UP'], 'mtu': 1500,
+                'operstate': 'UP', 'link_type': 'ether', 'address': '52:54:00:00:02:%02x' % index}
+        if name.startswith('cloudbr'):
+            link['linkinfo'] = {'info_kind': 'openvswitch'}
+        links.append(link)
+        addrs.append({'ifname': name, 'addr_info': [
+            {'family': 'inet', 'local': a.split('/')[0], 'prefixlen': int(a.split('/')[1]), 'scope': 'global'}
+            for a in addresses.get(name, [])]})
+    routes = [{'dst': 'default', 'gateway': '192.168.100.1', 'dev': 'cloudbr0'}]
+    return json.dumps(links), json.dumps(addrs), json.dumps(routes)
+
+
+def test_ovs_address_removed_by_hand_is_restored_by_reactivating_that_bridge(tmp_path):
+    """With Open vSwitch, drift in the database is the reconcile's; an address is re-activation's."""
+    model = ovs_model()
+    args = args_for(model, 'ifupdown', tmp_path)
+    for f in args['files']:
+        put(tmp_path, f['path'], f['content'])
+    put(tmp_path, '/etc/network/interfaces', 'source /etc/network/interfaces.d/*\n')
+    fake = HostFake()
+    fake.expect(match=lambda a: a[0] == replay.VSCTL and '--columns=_uuid,name,interfaces,tag,trunks,vlan_mode,'
+                'bond_mode,lacp,bond_updelay,bond_downdelay,other_config,external_ids,fake_bridge,bond_active_slave'
+                in a, stdout=replay.fixture_text('seed'))
+    expect_live(fake, ovs_live_json({'cloudbr100': ['10.0.100.20/24']}))
+    fake.expect(argv=replay.SNAPSHOT_ARGV, stdout=replay.fixture_text('seed'))
+    fake.expect(argv=[IFDOWN, '--force', 'cloudbr0']).expect(argv=[IFUP, 'cloudbr0'])
+    fake.expect(match=is_reconcile_read, stdout=replay.fixture_text('seed'))
+    with mock.patch.object(AnsibleModule, 'get_bin_path',
+                           lambda self, name, *a, **k: replay.VSCTL if name == 'ovs-vsctl' else SBIN + name):
+        result, fake = run_module(kvm_network_apply.main, args, run_command=fake)
+    assert not result.get('failed'), result.get('msg')
+    assert fake.unused() == []
+    assert result['drift'] == [{'interface': 'cloudbr0', 'differences': [
+        'bridge cloudbr0: address 192.168.100.20/24 missing']}]
+    assert result['activated']['commands'] == [[IFDOWN, '--force', 'cloudbr0'], [IFUP, 'cloudbr0']]
+    assert result['ovs']['changed'] is False
+
+
 needs_ovsdb = pytest.mark.skipif(missing_binaries() is not None, reason=missing_binaries() or '')
 
 
@@ -638,7 +704,7 @@ def test_ovs_netplan_first_apply_then_tagged_internal_port_gets_fake_bridge_flag
     model = ovs_model('netdev')
     out = _render.render(model, 'netplan', {'host': 'kvm1', 'ovs_database_only': True})
     args = {'renderer': 'netplan', 'files': out['files'], 'owned': out['owned'], 'model': model,
-            'ovs_state': out['ovs_state'], 'root_dir': str(tmp_path)}
+            'ovs_state': out['ovs_state'], 'root_dir': str(tmp_path), 'drift': False}
     assert 'datapath_type=netdev' in out['files'][0]['content'], 'netplan cannot write it: a comment says so'
     # netplan apply is faked here: it does nothing, so the reconcile builds the whole state.
     fake = RealOvsFakeRest(ovsdb_server)
@@ -669,7 +735,7 @@ def test_ovs_netplan_first_apply_then_tagged_internal_port_gets_fake_bridge_flag
 def test_ovs_ifupdown_bridge_with_guests_is_not_restarted(tmp_path, ovsdb_server):
     ovsdb_server.reset()
     model = ovs_model('netdev')
-    args = args_for(model, 'ifupdown', tmp_path)
+    args = args_for(model, 'ifupdown', tmp_path, drift=False)
     put(tmp_path, '/etc/network/interfaces', 'source /etc/network/interfaces.d/*\n')
     fake = RealOvsFakeRest(ovsdb_server)
     for argv in ([IFUP, 'cloudbr0'], [IFUP, 'cloudbr1'], [IFUP, 'cloudbr100'], [IFUP, 'bond0'], [IFUP, 'bond1'],
@@ -682,7 +748,7 @@ def test_ovs_ifupdown_bridge_with_guests_is_not_restarted(tmp_path, ovsdb_server
     data = copy.deepcopy(SEED['openvswitch'])
     data['ovs'] = {'datapath_type': 'netdev'}
     data['bridges']['cloudbr1']['addresses'] = ['203.0.113.11/24']
-    args = args_for(_model.normalise(data, 'kvm1'), 'ifupdown', tmp_path)
+    args = args_for(_model.normalise(data, 'kvm1'), 'ifupdown', tmp_path, drift=False)
     result = apply_ovs(ovsdb_server, args, RealOvsFakeRest(ovsdb_server))
     assert result['activated']['deferred'] == [{'interface': 'cloudbr1', 'bridge': 'cloudbr1', 'ports': ['vnet4']}]
     assert result['activated']['commands'] == []
