@@ -52,5 +52,8 @@ docs-check: setup
 changelog-lint: setup ## validate changelog fragments
 	$(BIN)/antsibull-changelog lint
 
+molecule-%: setup ## one Molecule scenario on the lab, e.g. make molecule-network_containers
+	time $(LAB_MOLECULE) test -s $*
+
 clean: ## remove build and render output (not the venv or the lab image cache)
 	rm -rf out .tmp/sanity .tmp/build tests/output

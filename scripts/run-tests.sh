@@ -36,7 +36,13 @@ stage sanity      make --no-print-directory sanity
 stage changelog   make --no-print-directory changelog-lint
 stage docs        make --no-print-directory docs-check
 stage build       make --no-print-directory build
-if [ "${SKIP_LAB:-0}" != 1 ] && grep -q '^lab-test:' lab/lab.mk 2>/dev/null; then
-  stage lab       make --no-print-directory lab-test
+if [ "${SKIP_LAB:-0}" != 1 ]; then
+  # The lab tiers: the lab's own smoke scenarios (containers, VMs), then the collection on it:
+  # the modules' integration targets (containers, one VM) and the roles (network.yml) on containers.
+  stage lab          make --no-print-directory lab-test
+  for scenario in network_containers modules_containers modules_vms; do
+    [ -d "molecule/$scenario" ] && stage "$scenario" make --no-print-directory "molecule-$scenario"
+  done
+  stage leftovers    make --no-print-directory lab-leftovers
 fi
 summary
