@@ -9,7 +9,7 @@ rm -rf "$work"; mkdir -p "$work/collections"
 cd "$top"
 ansible-galaxy collection build --output-path "$work" --force .
 tarball=$(ls "$work"/cloudstack_kvm-networking-*.tar.gz)
-ansible-galaxy collection install --offline --no-deps -p "$work/collections" "$tarball"
+ansible-galaxy collection install --offline --no-deps --force -p "$work/collections" "$tarball"
 ANSIBLE_COLLECTIONS_PATH=$work/collections ansible-galaxy collection list cloudstack_kvm.networking -p "$work/collections"
 ANSIBLE_COLLECTIONS_PATH=$work/collections ansible-doc -t filter cloudstack_kvm.networking.kvm_network_render > /dev/null
 if tar -tzf "$tarball" | grep -qE '(^|/)(\.venv|\.tmp|out|lab/\.state)/'; then
