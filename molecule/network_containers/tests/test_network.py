@@ -2,12 +2,24 @@
 case, the collection's files and nothing else of it, and traffic to the peer through the bridges.
 
 Hosts (molecule.yml): net-netplan and net-ifupdown (Linux bridge), net-ovs-ifupdown and
-net-ovs-netplan (seed 000 on Open vSwitch, userspace datapath).
+net-ovs-netplan (seed 000 on Open vSwitch, userspace datapath). Tests run in file order: files,
+state, traffic to the peer, traffic between the hosts, loss of bond0's active leg (OVS hosts).
 """
+
+import itertools
 
 import pytest
 
-from verify_helpers import addresses, assert_ping, bridge_ports, link_state, ovs_bond_info, ovs_bridges
+from verify_helpers import (
+    BackgroundPing,
+    addresses,
+    assert_ping,
+    bridge_ports,
+    failover,
+    link_state,
+    ovs_bond_info,
+    ovs_bridges,
+)
 
 MARKER = "cloudstack_kvm.networking"
 OVS_HOSTS = ("net-ovs-ifupdown", "net-ovs-netplan")
@@ -76,3 +88,35 @@ def test_ping_peer_through_the_bridges(lab_host, lab_peer):
     assert_ping(lab_host.host, lab_peer["untagged_ipv4"], interface="cloudbr0")
     if lab_host.name in OVS_HOSTS:
         assert_ping(lab_host.host, lab_peer["vlan_ipv4"], interface="cloudbr100")
+
+
+def test_ping_between_hosts(lab_hosts):
+    """Every host reaches every other through cloudbr0; the two OVS hosts also through cloudbr100
+    (VLAN 100 across the lab switch)."""
+    hosts = list(lab_hosts.values())
+    assert len(hosts) == 4, sorted(lab_hosts)
+    for a, b in itertools.permutations(hosts, 2):
+        assert_ping(a.host, b.addresses["untagged_ipv4"], interface="cloudbr0")
+    ovs = [h for h in hosts if h.name in OVS_HOSTS]
+    for a, b in itertools.permutations(ovs, 2):
+        assert_ping(a.host, b.addresses["vlan_ipv4"], interface="cloudbr100")
+
+
+def test_failover_active_leg_lost(lab_host, lab_peer):
+    """OVS hosts: the switch end of bond0's active member goes down; the peer stays reachable
+    through cloudbr0 (untagged) and cloudbr100 (VLAN 100) while bond0 moves to the other member;
+    the member is restored and rejoins."""
+    if lab_host.name not in OVS_HOSTS:
+        pytest.skip("Linux bridge host (no bond on the container tier)")
+    h = lab_host.host
+    with BackgroundPing(h, lab_peer["untagged_ipv4"], seconds=10, interface="cloudbr0") as untagged:
+        result = failover(lab_host, "bond0", lab_peer["vlan_ipv4"], ovs=True, interface="cloudbr100")
+    assert {result["before"], result["after"]} == {"eth0", "eth1"}, result
+    assert result["transmitted"] and result["lost"] < result["transmitted"] / 2, result
+    ping0 = untagged.result
+    assert ping0 and ping0["loss"] < ping0["transmitted"] / 2, ping0
+    # Restored: both members enabled, traffic on both segments.
+    members = ovs_bond_info(h, "bond0")["members"]
+    assert sorted(members) == ["eth0", "eth1"] and all(m["enabled"] for m in members.values()), members
+    assert_ping(h, lab_peer["untagged_ipv4"], interface="cloudbr0")
+    assert_ping(h, lab_peer["vlan_ipv4"], interface="cloudbr100")
