@@ -33,9 +33,13 @@ bridge's VLAN.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import copy
 import difflib
 import re
+
+try:
+    from collections.abc import Mapping
+except ImportError:  # pragma: no cover - Python 2.7 on a managed host
+    from collections import Mapping
 
 # The standard library's ipaddress (Python 3.3+) rather than netaddr: the model also runs inside
 # modules on managed hosts, where netaddr is rarely installed.
@@ -101,6 +105,21 @@ def natural_key(name):
 
 def _sorted_dict(mapping):
     return dict((k, mapping[k]) for k in sorted(mapping, key=natural_key))
+
+
+def _plain_copy(value):
+    """A copy of ``value`` as plain dicts and lists (mappings -> dict, lists/tuples -> list).
+
+    Not copy.deepcopy: on the controller, ansible-core 2.19 hands filters lazily templated
+    containers, and deep-copying one copies its templar and plugin loader along with it (the
+    copied Jinja2 filter loader is broken: "The filter plugin 'from_json' failed to load:
+    'dict' object is not callable" once a value still to be templated uses a filter).
+    Iterating the container templates every value instead."""
+    if isinstance(value, Mapping):
+        return dict((k, _plain_copy(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(v) for v in value]
+    return value
 
 
 class _Checker(object):
@@ -833,7 +852,7 @@ def normalise(data, host=None):
 
     Raises ModelError with one message per problem.
     """
-    return _Normaliser(copy.deepcopy(data), host).run()
+    return _Normaliser(_plain_copy(data), host).run()
 
 
 def resolve_renderer(model, facts=None, override=None, host=None):

@@ -396,3 +396,32 @@ def test_resolve_renderer_unknown_os_and_override():
         model.resolve_renderer(norm, {'distribution': 'FreeBSD', 'os_family': 'FreeBSD'})
     with pytest.raises(model.ModelError):
         model.resolve_renderer(norm, {}, override='wicked')
+
+
+class _NoDeepcopyMapping(dict):
+    """Stands in for ansible-core 2.19's lazily templated containers, which must not be
+    deep-copied on the controller (the copy drags along a broken plugin loader)."""
+
+    def __deepcopy__(self, memo):
+        raise AssertionError('normalise() must not deep-copy the data it is given')
+
+
+class _NoDeepcopyList(list):
+    def __deepcopy__(self, memo):
+        raise AssertionError('normalise() must not deep-copy the data it is given')
+
+
+def _wrap(value):
+    if isinstance(value, dict):
+        return _NoDeepcopyMapping((k, _wrap(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return _NoDeepcopyList(_wrap(v) for v in value)
+    return value
+
+
+@pytest.mark.parametrize('backend', ['linux_bridge', 'openvswitch'])
+def test_normalise_copies_without_deepcopy_and_leaves_the_input_alone(backend):
+    data = _wrap(copy.deepcopy(SEED[backend]))
+    before = copy.deepcopy(SEED[backend])
+    assert model.normalise(data, 'h1') == model.normalise(copy.deepcopy(SEED[backend]), 'h1')
+    assert dict(data) == before
