@@ -426,7 +426,10 @@ def desired_entries(params, network):
     try:
         model = normalise(data)
     except ModelError as exc:
-        raise _netplan.NetplanError('bridge %s: %s' % (name, ' '.join(exc.problems)), problems=exc.problems)
+        # The model's problems name their object already ("bridge cloudbr0: ..."): prefix only when not.
+        text = ' '.join(exc.problems)
+        prefix = 'bridge %s: ' % name
+        raise _netplan.NetplanError(text if text.startswith(prefix) else prefix + text, problems=exc.problems)
     rendered, database_only = render_network(model)
     if database_only:
         raise _netplan.NetplanError('bridge %s: %s. Fix: drop them; netplan has no key for these Open vSwitch settings '

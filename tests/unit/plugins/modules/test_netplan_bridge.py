@@ -294,6 +294,7 @@ def test_invalid_bridge_fails_naming_the_problem(root, args, fragment):
     assert result['failed'] is True
     assert fragment in result['msg'], result['msg']
     assert 'bridge %s' % args['name'] in result['msg']
+    assert 'bridge {0}: bridge {0}:'.format(args['name']) not in result['msg'], 'the bridge is named once'
     assert calls.argvs == []
     assert owned(root) is None
 
