@@ -36,10 +36,7 @@ __metaclass__ = type
 import difflib
 import re
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover - Python 2.7 on a managed host
-    from collections import Mapping
+from collections.abc import Mapping
 
 # The standard library's ipaddress (Python 3.3+) rather than netaddr: the model also runs inside
 # modules on managed hosts, where netaddr is rarely installed.
