@@ -36,14 +36,7 @@ requirements:
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
   - cloudstack_kvm.networking._attributes.actiongroup
-attributes:
-  check_mode:
-    support: full
-    details:
-      - Check mode reads the database and returns the exact C(ovs-vsctl) command that a real run
-        would execute, without executing it.
-  diff_mode:
-    support: full
+  - cloudstack_kvm.networking._ovs
 options:
   bridge:
     description:
@@ -126,17 +119,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  database:
-    description:
-      - The OVSDB server to talk to, as for C(ovs-vsctl --db), for example
-        C(unix:/run/openvswitch/db.sock). The default is ovs-vsctl's own default.
-    type: str
-  timeout:
-    description:
-      - Seconds ovs-vsctl waits for the database and for ovs-vswitchd to apply a change
-        (C(ovs-vsctl --timeout)).
-    type: int
-    default: 10
 notes:
   - Members are added with C(create Interface) and C(add Port ... interfaces) and removed with
     C(remove Port ... interfaces), which every Open vSwitch version understands (the seed's 2.9

@@ -32,14 +32,7 @@ requirements:
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
   - cloudstack_kvm.networking._attributes.actiongroup
-attributes:
-  check_mode:
-    support: full
-    details:
-      - Check mode reads the database and returns the exact C(ovs-vsctl) command that a real run
-        would execute, without executing it.
-  diff_mode:
-    support: full
+  - cloudstack_kvm.networking._ovs
 options:
   name:
     description:
@@ -103,17 +96,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  database:
-    description:
-      - The OVSDB server to talk to, as for C(ovs-vsctl --db), for example
-        C(unix:/run/openvswitch/db.sock). The default is ovs-vsctl's own default.
-    type: str
-  timeout:
-    description:
-      - Seconds ovs-vsctl waits for the database and for ovs-vswitchd to apply a change
-        (C(ovs-vsctl --timeout)).
-    type: int
-    default: 10
 notes:
   - A fake bridge is a Port on its parent with C(fake_bridge=true), a VLAN tag and an internal
     Interface of the bridge's name; ports added to the fake bridge are parent ports with that tag.
