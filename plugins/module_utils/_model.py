@@ -222,6 +222,15 @@ def _parse_ip(value):
         return None
 
 
+def _split_cidr(text):
+    """'198.51.100.20/24' as an ipaddress interface, or None when it is not address/prefix."""
+    addr, _sep, prefix = text.partition('/')
+    ip = _parse_ip(addr)
+    if ip is None or not prefix.isdigit() or int(prefix) > ip.max_prefixlen:
+        return None
+    return ipaddress.ip_interface('%s/%d' % (ip, int(prefix)))
+
+
 def _parse_interface_address(chk, where, value):
     """A host address with prefix length, e.g. 198.51.100.20/24: an ipaddress interface or None."""
     text = str(value).strip()
@@ -234,14 +243,12 @@ def _parse_interface_address(chk, where, value):
             example = '%s/%s' % (ip, 24 if ip.version == 4 else 64)
             chk.add(where, 'address %s has no prefix length' % text, 'write it in CIDR notation, e.g. %s' % example)
         return None
-    addr, _sep, prefix = text.partition('/')
-    ip = _parse_ip(addr)
-    bits = 32 if ip is not None and ip.version == 4 else 128
-    if ip is None or not prefix.isdigit() or int(prefix) > bits:
+    net = _split_cidr(text)
+    if net is None:
         chk.add(where, 'address %r is not an IP address in CIDR notation' % (value,),
                 'write it as address/prefix, e.g. 198.51.100.20/24 or 2001:db8::20/64')
         return None
-    net = ipaddress.ip_interface('%s/%d' % (ip, int(prefix)))
+    ip = net.ip
     subnet = net.network
     plen = subnet.prefixlen
     first = '%s/%d' % (subnet.network_address + 1, plen)
@@ -273,14 +280,11 @@ def _parse_route_target(chk, where, value):
         chk.add(where, 'route destination %r is not a network in CIDR notation' % (value,),
                 "write a network like 203.0.113.0/24, or 'default'")
         return None
-    addr, _sep, prefix = text.partition('/')
-    ip = _parse_ip(addr)
-    bits = 32 if ip is not None and ip.version == 4 else 128
-    if ip is None or not prefix.isdigit() or int(prefix) > bits:
+    net = _split_cidr(text)
+    if net is None:
         chk.add(where, 'route destination %r is not a network in CIDR notation' % (value,),
                 "write a network like 203.0.113.0/24, or 'default'")
         return None
-    net = ipaddress.ip_interface('%s/%d' % (ip, int(prefix)))
     if net.ip != net.network.network_address:
         chk.add(where, 'route destination %s has host bits set' % text, 'write the network, %s' % net.network)
         return None
