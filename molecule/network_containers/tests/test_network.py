@@ -1,8 +1,9 @@
-"""What the role kvm_network left on each container host: the bridges, ports and addresses of its
-case, the collection's files and nothing else of it, and traffic to the peer through the bridges.
+"""What site.yml left on each container host: the bridges, ports and addresses of its case, the
+collection's files and nothing else of it, and traffic to the peer through the bridges.
 
-Hosts (molecule.yml): net-netplan and net-ifupdown (Linux bridge), net-ovs-ifupdown and
-net-ovs-netplan (seed 000 on Open vSwitch, userspace datapath). Tests run in file order: files,
+Hosts (molecule.yml): net-netplan, net-ifupdown and net-nm (Linux bridge by netplan, ifupdown and
+NetworkManager), net-ovs-ifupdown and net-ovs-netplan (seed 000 on Open vSwitch, userspace
+datapath). Tests run in file order: files,
 state, traffic to the peer, traffic between the hosts, loss of bond0's active leg (OVS hosts).
 """
 
@@ -24,6 +25,8 @@ from verify_helpers import (
 MARKER = "cloudstack_kvm.networking"
 OVS_HOSTS = ("net-ovs-ifupdown", "net-ovs-netplan")
 NETPLAN_HOSTS = ("net-netplan", "net-ovs-netplan")
+NM_HOST = "net-nm"
+NM_DIR = "/etc/NetworkManager/system-connections"
 
 
 def read(lab_host, path):
@@ -38,6 +41,14 @@ def test_files_of_the_renderer(lab_host):
         f = read(lab_host, "/etc/netplan/60-cloudstack-kvm.yaml")
         assert f.mode == 0o600
         assert MARKER in f.content_string
+        assert not h.file("/etc/network/interfaces.d/cloudstack-kvm").exists
+    elif lab_host.name == NM_HOST:
+        names = sorted(h.run(f"ls {NM_DIR}").stdout.split())
+        assert names == [f"cloudstack-kvm-{i}.nmconnection" for i in ("cloudbr0", "cloudbr1", "eth0", "eth1")]
+        for name in names:
+            f = read(lab_host, f"{NM_DIR}/{name}")
+            assert f.mode == 0o600 and MARKER in f.content_string
+        assert not h.file("/etc/netplan/60-cloudstack-kvm.yaml").exists
         assert not h.file("/etc/network/interfaces.d/cloudstack-kvm").exists
     else:
         f = read(lab_host, "/etc/network/interfaces.d/cloudstack-kvm")
@@ -60,8 +71,22 @@ def test_linux_bridges(lab_host):
     if lab_host.name in OVS_HOSTS:
         pytest.skip("Open vSwitch host")
     assert bridge_ports(lab_host.host, "cloudbr0") == ["eth0"]
-    if lab_host.name == "net-ifupdown":
+    if lab_host.name in ("net-ifupdown", NM_HOST):
         assert bridge_ports(lab_host.host, "cloudbr1") == ["eth1"]
+
+
+def test_networkmanager_runs_the_profiles(lab_host):
+    """net-nm: kvm_host started and enabled NetworkManager; the collection's profiles are active
+    on their devices, the ports as the bridges' ports."""
+    if lab_host.name != NM_HOST:
+        pytest.skip("not a NetworkManager host")
+    h = lab_host.host
+    service = h.service("NetworkManager")
+    assert service.is_running and service.is_enabled
+    out = h.check_output("nmcli --terse --fields NAME,DEVICE,STATE connection show --active")
+    active = dict((name, (device, state)) for name, device, state in (line.split(":") for line in out.splitlines()))
+    for device in ("cloudbr0", "cloudbr1", "eth0", "eth1"):
+        assert active.get(f"cloudstack-kvm-{device}") == (device, "activated"), active
 
 
 def test_ovs_seed_topology(lab_host):
@@ -94,7 +119,7 @@ def test_ping_between_hosts(lab_hosts):
     """Every host reaches every other through cloudbr0; the two OVS hosts also through cloudbr100
     (VLAN 100 across the lab switch)."""
     hosts = list(lab_hosts.values())
-    assert len(hosts) == 4, sorted(lab_hosts)
+    assert len(hosts) == 5, sorted(lab_hosts)
     for a, b in itertools.permutations(hosts, 2):
         assert_ping(a.host, b.addresses["untagged_ipv4"], interface="cloudbr0")
     ovs = [h for h in hosts if h.name in OVS_HOSTS]
