@@ -29,6 +29,9 @@ say "Running it again: nothing changes"
 ansible-playbook -i "$inventory" -i examples/demo playbooks/site.yml > "$top/.tmp/demo-rerun.log"
 grep -A4 '^PLAY RECAP' "$top/.tmp/demo-rerun.log"
 
+say "The verify summary (playbooks/verify.yml: the realised network, compared with the model)"
+ansible-playbook -i "$inventory" -i examples/demo playbooks/verify.yml
+
 cat <<EOF
 
 The lab '$lab_id' is still up. Look around:
