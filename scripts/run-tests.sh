@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite, in the order that fails fastest: unit tests, render check, lint, sanity,
-# collection build, then the lab tiers (containers, one VM scenario). Each stage's wall time is
+# collection build, then the lab tiers (containers, then VMs). Each stage's wall time is
 # printed at the end. `make test` runs this after `make setup`.
 #   SKIP_LAB=1 scripts/run-tests.sh   everything but the lab tiers
 set -uo pipefail
@@ -38,9 +38,12 @@ stage docs        make --no-print-directory docs-check
 stage build       make --no-print-directory build
 if [ "${SKIP_LAB:-0}" != 1 ]; then
   # The lab tiers: the lab's own smoke scenarios (containers, VMs), then the collection on it:
-  # the modules' integration targets (containers, one VM) and the roles (network.yml) on containers.
+  # site.yml on five containers, the modules' integration targets (containers, one VM), then
+  # site.yml on two pairs of VMs (seed 000 with Linux bonds and with the OVS kernel datapath, by
+  # netplan and by ifupdown; reboot and failover). One VM scenario at a time: two VMs fill the
+  # two cores under TCG.
   stage lab          make --no-print-directory lab-test
-  for scenario in network_containers modules_containers modules_vms; do
+  for scenario in network_containers modules_containers modules_vms network_vms network_vms_swapped; do
     [ -d "molecule/$scenario" ] && stage "$scenario" make --no-print-directory "molecule-$scenario"
   done
   stage leftovers    make --no-print-directory lab-leftovers

@@ -1,7 +1,11 @@
 """What site.yml left on the VMs, after the side_effect step rebooted them: seed 000 on Linux
-bonds/802.1Q/bridges (vm-lb-netplan) and on Open vSwitch with the kernel datapath
-(vm-ovs-ifupdown); traffic to the peer and between the VMs, untagged and on VLAN 100; loss of
-bond0's active leg (QEMU monitor set_link) with traffic continuing on both segments, then restore.
+bonds/802.1Q/bridges (vm-lb-*) and on Open vSwitch with the kernel datapath (vm-ovs-*), each
+persisted by the renderer its name ends with (netplan or ifupdown); traffic to the peer and between
+the VMs, untagged and on VLAN 100; loss of bond0's active leg (QEMU monitor set_link) with traffic
+continuing on both segments, then restore.
+
+Shared by the scenarios network_vms (vm-lb-netplan, vm-ovs-ifupdown) and network_vms_swapped
+(vm-lb-ifupdown, vm-ovs-netplan).
 
 Tests run in file order (pytest -x).
 """
@@ -25,22 +29,27 @@ from verify_helpers import (
     wait_for,
 )
 
-LB_HOST = "vm-lb-netplan"
-OVS_HOST = "vm-ovs-ifupdown"
 MARKER = "cloudstack_kvm.networking"
 
 
 def is_ovs(lab_host):
-    return lab_host.name == OVS_HOST
+    return lab_host.name.startswith("vm-ovs-")
+
+
+def renderer(lab_host):
+    name = lab_host.name.rsplit("-", 1)[-1]
+    assert name in ("netplan", "ifupdown"), f"{lab_host.name}: host names end with the renderer"
+    return name
 
 
 def test_files_of_the_renderer(lab_host):
     h = lab_host.host
     netplan = h.file("/etc/netplan/60-cloudstack-kvm.yaml")
     ifupdown = h.file("/etc/network/interfaces.d/cloudstack-kvm")
-    if is_ovs(lab_host):
+    if renderer(lab_host) == "ifupdown":
         assert ifupdown.exists and MARKER in ifupdown.content_string
         assert not netplan.exists
+        assert "source /etc/network/interfaces.d/*" in h.file("/etc/network/interfaces").content_string
     else:
         assert netplan.exists and MARKER in netplan.content_string and netplan.mode == 0o600
         assert not ifupdown.exists
