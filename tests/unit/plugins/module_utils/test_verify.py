@@ -144,6 +144,40 @@ def ovs_netdev_raw():
     return raw
 
 
+# The lab VMs recorded by fixtures/ip/tools/record_host.py after site.yml ran there with these
+# models (molecule/network_vms), each with a guest's tap vnet0 added on cloudbr0 by hand.
+LAB_VM_LINUX = {
+    'backend': 'linux_bridge',
+    'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {}, 'eth3': {}},
+    'bonds': {
+        'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': 'active-backup', 'miimon': 100, 'updelay': 0,
+                  'downdelay': 0, 'primary': 'eth0'},
+        'bond1': {'interfaces': ['eth2', 'eth3'], 'mode': 'active-backup', 'miimon': 100, 'updelay': 0,
+                  'downdelay': 0, 'primary': 'eth2'},
+    },
+    'bridges': {
+        'cloudbr0': {'uplink': 'bond0', 'addresses': ['198.51.100.11/24']},
+        'cloudbr1': {'uplink': 'bond1'},
+        'cloudbr100': {'uplink': 'bond0', 'vlan': 100, 'addresses': ['203.0.113.11/24']},
+    },
+}
+
+LAB_VM_OVS = {
+    'backend': 'openvswitch',
+    'ovs': {'datapath_type': 'system'},
+    'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {}, 'eth3': {}},
+    'bonds': {
+        'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': 'active-backup', 'lacp': 'off', 'miimon': 100},
+        'bond1': {'interfaces': ['eth2', 'eth3'], 'mode': 'active-backup', 'lacp': 'off', 'miimon': 100},
+    },
+    'bridges': {
+        'cloudbr0': {'uplink': 'bond0', 'addresses': ['198.51.100.12/24']},
+        'cloudbr1': {'uplink': 'bond1'},
+        'cloudbr100': {'uplink': 'bond0', 'vlan': 100, 'addresses': ['203.0.113.12/24']},
+    },
+}
+
+
 def patched(data, path, value):
     """A deep copy of ``data`` with data[a][b][c] = value for path 'a.b.c' (None deletes)."""
     data = copy.deepcopy(data)
@@ -170,10 +204,35 @@ def messages(wanted, raw, model_only=False):
     (LINUX_PLAIN, lambda: raw_facts('linux_bridge_host')),
     (OVS_SEED, ovs_seed_raw),
     (OVS_NETDEV, ovs_netdev_raw),
-], ids=['bond_vlan_host', 'linux_bridge_host', 'ovs_host', 'ovs_single_nic'])
+    (LAB_VM_LINUX, lambda: raw_facts('bond_vlan_vm')),
+    (LAB_VM_OVS, lambda: raw_facts('ovs_kernel_vm', ovs='ovs_kernel_vm')),
+], ids=['bond_vlan_host', 'linux_bridge_host', 'ovs_host', 'ovs_single_nic', 'bond_vlan_vm', 'ovs_kernel_vm'])
 @pytest.mark.parametrize('model_only', [False, True], ids=['facts', 'model_only'])
 def test_recorded_host_matches_its_model(wanted, raw, model_only):
     assert messages(wanted, raw(), model_only) == []
+
+
+def test_recorded_vm_linux_bonds_and_vlan():
+    """A real kernel's bonding, 802.1Q and bridge state (not hand-written) reads as the seed's."""
+    facts = host_network(raw_facts('bond_vlan_vm'))
+    bond0 = facts['bonds']['bond0']
+    assert (bond0['mode'], bond0['miimon'], bond0['primary'], bond0['active']) == ('active-backup', 100, 'eth0', 'eth0')
+    assert bond0['member_permanent_macs'] == {'eth0': '52:54:00:c5:01:00', 'eth1': '52:54:00:c5:01:01'}
+    assert facts['vlans'] == {'bond0.100': {'id': 100, 'link': 'bond0', 'protocol': '802.1Q'}}
+    bridges = facts['model']['bridges']
+    assert (bridges['cloudbr0']['uplink'], bridges['cloudbr100']['uplink'], bridges['cloudbr100']['vlan']) == ('bond0', 'bond0', 100)
+    assert 'vnet0' in bridges['cloudbr0']['ports']
+
+
+def test_recorded_vm_ovs_kernel_datapath():
+    facts = host_network(raw_facts('ovs_kernel_vm', ovs='ovs_kernel_vm'))
+    ovs = facts['ovs']
+    assert ovs['bridges']['cloudbr0']['datapath_type'] == 'system'
+    assert ovs['bridges']['cloudbr0']['ports']['vnet0']['type'] == 'vm'
+    assert ovs['bridges']['cloudbr0']['ports']['cloudbr100']['fake_bridge'] is True
+    assert sorted(ovs['bonds']['bond0']['members']) == ['eth0', 'eth1']
+    # The kernel datapath carries bonds and the VLAN: no Linux bond or 802.1Q device.
+    assert facts['bonds'] == {} and facts['vlans'] == {}
 
 
 def test_fixtures_are_what_the_tests_assume():
