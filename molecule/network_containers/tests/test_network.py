@@ -43,8 +43,12 @@ def test_files_of_the_renderer(lab_host):
         assert MARKER in f.content_string
         assert not h.file("/etc/network/interfaces.d/cloudstack-kvm").exists
     elif lab_host.name == NM_HOST:
-        names = sorted(h.run(f"ls {NM_DIR}").stdout.split())
+        listing = h.run(f"ls {NM_DIR}").stdout.split()
+        # Backups (FILE.PID.DATE~, e.g. of the cloudbr1 profile the side effect removed and
+        # restored) stay beside the file: NetworkManager ignores names ending in ~.
+        names = sorted(n for n in listing if not n.endswith("~"))
         assert names == [f"cloudstack-kvm-{i}.nmconnection" for i in ("cloudbr0", "cloudbr1", "eth0", "eth1")]
+        assert all(n.startswith("cloudstack-kvm-") for n in listing), listing
         for name in names:
             f = read(lab_host, f"{NM_DIR}/{name}")
             assert f.mode == 0o600 and MARKER in f.content_string
