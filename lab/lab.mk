@@ -11,7 +11,7 @@ LAB_ID ?=
 MOLECULE_BASE := $(CURDIR)/molecule/_shared/base.yml
 LAB_MOLECULE := $(BIN)/molecule -c $(MOLECULE_BASE)
 
-.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms
+.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply
 
 lab-images: setup ## build (or reuse from the cache) the lab's container and VM images
 	$(LAB_CLI) images
@@ -42,3 +42,6 @@ lab-test: setup lab-unit ## both lab smoke scenarios (containers, then VMs)
 	time $(LAB_MOLECULE) test -s lab_vms_smoke
 	$(LAB_CLI) --lab lab_containers_smoke leftovers >/dev/null
 	$(LAB_CLI) --lab lab_vms_smoke leftovers >/dev/null
+
+lab-safe-apply: setup ## safe apply on an in-band container lab: commit-confirm, rollbacks, controller killed
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_safe_apply.py

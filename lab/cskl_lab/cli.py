@@ -43,7 +43,7 @@ def cmd_up(args) -> int:
     else:
         names = [f"{args.prefix or DEFAULT_PREFIX[tier]}{i}" for i in range(1, args.hosts + 1)]
     lab = Lab(_lab_id(args, tier))
-    state = lab.up(tier, names, replace=args.replace)
+    state = lab.up(tier, names, replace=args.replace, inband=args.inband, dhcp=args.dhcp)
     if args.json:
         print(json.dumps(state, indent=1, sort_keys=True))
     else:
@@ -119,6 +119,14 @@ def cmd_exec(args) -> int:
     return proc.returncode
 
 
+def cmd_ctl(args) -> int:
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    proc = Lab(_lab_id(args)).ctl_exec(command, timeout=args.timeout)
+    sys.stdout.write(proc.stdout)
+    sys.stderr.write(proc.stderr)
+    return proc.returncode
+
+
 def cmd_monitor(args) -> int:
     lab = Lab(_lab_id(args))
     lab.load()
@@ -152,6 +160,9 @@ def main(argv=None) -> int:
     s.add_argument("--prefix", help="host name prefix when --names is not given (default ct / vm)")
     s.add_argument("--replace", action="store_true", help="tear down a lab of the same id first")
     s.add_argument("--json", action="store_true", help="print the lab state as JSON")
+    s.add_argument("--inband", action="store_true",
+                   help="add the controller namespace (Ansible over the lab switch) and inventory-inband.yml")
+    s.add_argument("--dhcp", action="store_true", help="in-band, with a DHCP server leasing each eth0 its address")
     s.set_defaults(func=cmd_up)
 
     s = sub.add_parser("down", help="tear a lab down (all labs without --lab / $LAB_ID)")
@@ -178,6 +189,11 @@ def main(argv=None) -> int:
     s.add_argument("--timeout", type=int, default=120)
     s.add_argument("command", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_exec)
+
+    s = sub.add_parser("ctl", help="run a command in an in-band lab's controller namespace")
+    s.add_argument("--timeout", type=int, default=None)
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_ctl)
 
     s = sub.add_parser("monitor", help="send a QEMU monitor command to a VM")
     s.add_argument("host")

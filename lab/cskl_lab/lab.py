@@ -17,6 +17,11 @@ A lab (id ``ID``) is:
       vms         QEMU (TCG) with eth0..eth3 on taps moved into the switch namespace (renamed
                   ``h<i>e<n>``), mgmt0 on QEMU user networking with ssh forwarded from
                   127.0.0.1:<port>, a monitor socket (set_link) and a serial log.
+  * in-band labs (``up --inband``) also have ``cskl-ID-ctl``: a network namespace on switch port
+                  ``ctl0`` with 198.51.100.250/24, from which Ansible reaches the hosts over the very
+                  network it changes (``inventory-inband.yml``: ssh to each host's lab address; the
+                  containers run sshd with the lab's key). With ``--dhcp`` a dnsmasq there leases each
+                  host's eth0 its lab address, as an installer's DHCP would.
 State (PIDs, ports, sockets, disks, the inventory) lives in ``lab/.state/ID/`` (LAB_STATE_DIR).
 """
 
@@ -65,6 +70,8 @@ MGMT_MAC = "52:54:00:c5:ff:fe"  # matched by the VM image's 10-cskl-mgmt0.link
 MAX_HOSTS = {"containers": 60, "vms": 8}
 
 # Addressing plan (RFC 5737 / RFC 3849 documentation ranges only).
+# The controller of an in-band lab, on the untagged segment.
+CONTROLLER = {"port": "ctl0", "ipv4": "198.51.100.250", "ipv6": "2001:db8:1::fa"}
 PEER = {
     "untagged_ipv4": "198.51.100.254",
     "vlan_ipv4": "203.0.113.254",
@@ -103,6 +110,8 @@ class Lab:
         self.sw = f"{PREFIX}-{lab_id}-sw"
         self.peer_ns = f"{PREFIX}-{lab_id}-peer"
         self.peer_name = f"{PREFIX}-{lab_id}-peer"
+        self.ctl_ns = f"{PREFIX}-{lab_id}-ctl"
+        self.dnsmasq_pidfile = f"/run/{PREFIX}-{lab_id}-dnsmasq.pid"
         self.tap_prefix = f"{PREFIX}{short_hash(lab_id)}"
         self.state: dict = {}
 
@@ -137,7 +146,8 @@ class Lab:
         return f"{PREFIX}-{self.id}-{name}"
 
     # ----------------------------------------------------------------- up
-    def up(self, tier: str, names: list[str], replace: bool = False) -> dict:
+    def up(self, tier: str, names: list[str], replace: bool = False, inband: bool = False,
+           dhcp: bool = False) -> dict:
         if tier not in TIERS:
             raise LabError(f"tier {tier!r}: use one of {', '.join(TIERS)}")
         if not names:
@@ -171,12 +181,17 @@ class Lab:
                 "hosts": {},
                 "inventory": str(self.dir / "inventory.yml"),
             }
+            if inband or dhcp:
+                self.state["inband"] = dict(CONTROLLER, netns=self.ctl_ns, dhcp=dhcp,
+                                            inventory=str(self.dir / "inventory-inband.yml"))
             self.dir.mkdir(parents=True, exist_ok=True)
             self.save()
             try:
                 podman_ref = images.podman_image(image_dir)
                 self.state["podman_image"] = podman_ref
                 self._switch_up()
+                if "inband" in self.state:
+                    self._controller_up()
                 self._peer_start(podman_ref)
                 if tier == "containers":
                     self._containers_up(names, podman_ref)
@@ -185,8 +200,12 @@ class Lab:
                 self._peer_wait()
                 if tier == "containers":
                     self._containers_wait(names)
+                    if "inband" in self.state:
+                        self._containers_sshd(names)
                 else:
                     self._vms_wait(names)
+                if self.state.get("inband", {}).get("dhcp"):
+                    self._dhcp_start()
                 self.write_inventory()
             except BaseException:
                 self.save()
@@ -254,6 +273,55 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
         podman("exec", self.peer_name, "sh", "-c", script, timeout=60)
         self.state["peer"]["ready"] = True
 
+    # ----------------------------------------------------------------- in-band controller
+    def _controller_up(self) -> None:
+        """The namespace Ansible runs in for in-band tests: on the switch like any hypervisor."""
+        ip("netns", "add", self.ctl_ns)
+        ip("-n", self.ctl_ns, "link", "set", "lo", "up")
+        self._wire(CONTROLLER["port"], self.ctl_ns, "ctl0", "52:54:00:c5:fe:fa")
+        ip("-n", self.ctl_ns, "addr", "add", f"{CONTROLLER['ipv4']}/24", "dev", "ctl0")
+        ip("-n", self.ctl_ns, "-6", "addr", "add", f"{CONTROLLER['ipv6']}/64", "dev", "ctl0", "nodad")
+        # A veth leaves TCP checksums to be filled in later (checksum offload); Open vSwitch's
+        # userspace datapath on a container host forwards such frames as they are, and the host's
+        # TCP stack drops them: ssh would die once an address moves to an OVS bridge, while ping
+        # still works. Real NICs deliver complete checksums, so the controller computes its own.
+        run(["ip", "netns", "exec", self.ctl_ns, "ethtool", "-K", "ctl0", "tx", "off"])
+        ip("-n", self.ctl_ns, "link", "set", "ctl0", "up")
+
+    def _dhcp_start(self) -> None:
+        """dnsmasq in the controller namespace (DHCP only, no DNS): each host's eth0 gets its lab
+        address, the way an installer's DHCP network comes up."""
+        hosts = []
+        for h in self.state["hosts"].values():
+            hosts.append(f"--dhcp-host={h['macs']['eth0']},{h['addresses']['untagged_ipv4']}")
+        run(["ip", "netns", "exec", self.ctl_ns, "dnsmasq", "--conf-file=/dev/null", "--port=0",
+             "--interface=ctl0", "--bind-interfaces", "--dhcp-authoritative",
+             "--dhcp-range=198.51.100.100,198.51.100.199,255.255.255.0,10m",
+             f"--dhcp-leasefile={self.dir / 'dnsmasq.leases'}", f"--pid-file={self.dnsmasq_pidfile}",
+             f"--log-facility={self.dir / 'dnsmasq.log'}", "--log-dhcp", *hosts])
+        self.state["inband"]["dnsmasq_pid"] = _read_pid(self.dnsmasq_pidfile)
+        self.save()
+
+    def _containers_sshd(self, names: list[str]) -> None:
+        """sshd in every container, for the lab's key (in-band labs reach containers over ssh)."""
+        key = self._ssh_key()
+        pub = key.with_suffix(".pub").read_text().strip()
+        script = ("set -e; install -d -m 0700 /root/.ssh; printf '%s\n' \"$1\" > /root/.ssh/authorized_keys; "
+                  "chmod 0600 /root/.ssh/authorized_keys; ssh-keygen -A; systemctl enable --now ssh")
+        for name in names:
+            h = self.state["hosts"][name]
+            podman("exec", h["container"], "sh", "-c", script, "sh", pub, timeout=60)
+            h["ssh_key"] = str(key)
+        self.save()
+
+    def ctl_exec(self, command: list[str], timeout: int | None = None, env: dict | None = None):
+        """Run ``command`` in the controller namespace of an in-band lab."""
+        if not self.state:
+            self.load()
+        if "inband" not in self.state:
+            raise LabError(f"lab {self.id} is not in-band (bring it up with --inband)")
+        return run(["ip", "netns", "exec", self.ctl_ns, *command], check=False, timeout=timeout, env=env)
+
     # ----------------------------------------------------------------- containers
     def _containers_up(self, names: list[str], ref: str) -> None:
         for index, name in enumerate(names, start=1):
@@ -287,9 +355,15 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
             self._podman_run(container, name, netns, ref, "host")
 
     def _container_wait_systemd(self, name: str, timeout: int = 120) -> str:
-        proc = podman("exec", name, "systemctl", "is-system-running", "--wait",
-                      check=False, timeout=timeout)
-        status = proc.stdout.strip()
+        deadline = time.monotonic() + timeout
+        while True:
+            proc = podman("exec", name, "systemctl", "is-system-running", "--wait",
+                          check=False, timeout=timeout)
+            status = proc.stdout.strip()
+            # Right after a (re)start, systemd's bus may not exist yet: ask again.
+            if status or "Failed to connect to bus" not in proc.stderr or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         if status not in ("running", "degraded"):
             raise LabError(f"container {name}: systemd is {status or proc.stderr.strip()!r}")
         if status == "degraded":
@@ -528,6 +602,24 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
                   "# Containers: podman connection (no management address on their NICs).\n"
                   "# VMs: ssh to QEMU's user-mode mgmt0 forwarded on 127.0.0.1.\n---\n")
         path.write_text(header + yaml_dump(inv).replace(": null\n", ":\n"))
+        if "inband" in s:
+            key = str(self._ssh_key())
+            for name, hv in hosts.items():
+                h = s["hosts"][name]
+                for k in ("ansible_port", "lab_monitor"):
+                    hv.pop(k, None)
+                if h["tier"] == "vms":
+                    hv["lab_monitor"] = h["monitor"]
+                hv.update(ansible_connection="ssh", ansible_host=h["addresses"]["untagged_ipv4"], ansible_user="root",
+                          ansible_ssh_private_key_file=key,
+                          ansible_ssh_common_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+                                                  "-o IdentitiesOnly=yes -o ConnectTimeout=5")
+            inv["all"]["vars"]["lab_ctl_netns"] = self.ctl_ns
+            Path(s["inband"]["inventory"]).write_text(
+                f"# Written by lab/lab up (lab {s['id']}, {s['tier']}, in-band): run Ansible in netns {self.ctl_ns}\n"
+                "# (lab/lab ctl -- ansible-playbook ...); it reaches each host on its lab address over the\n"
+                "# lab switch, through the network the collection configures.\n---\n"
+                + yaml_dump(inv).replace(": null\n", ":\n"))
         return path
 
     # ----------------------------------------------------------------- down
@@ -559,6 +651,7 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
                     pids.add(pid)
         pids |= set(qemu_pids(marker))
         kill_qemus(pids, marker)
+        kill_dnsmasqs(marker)
         # 2. Containers labelled with this lab.
         names = podman("ps", "-a", "--filter", f"label={LABEL}={self.id}", "--format", "{{.Names}}",
                        check=False).stdout.split()
@@ -626,6 +719,31 @@ def kill_qemus(pids, marker: str) -> None:
             pass
 
 
+def dnsmasq_pids(marker: str) -> list[int]:
+    """dnsmasq processes of in-band labs (their --pid-file names the lab: cskl-ID-dnsmasq.pid)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        argv = proc_cmdline(int(entry))
+        if argv and os.path.basename(argv[0]) == "dnsmasq" and any(
+                a.startswith(f"--pid-file=/run/{marker}") for a in argv):
+            found.append(int(entry))
+    return found
+
+
+def kill_dnsmasqs(marker: str) -> None:
+    for pid in dnsmasq_pids(marker):
+        log(f"stopping dnsmasq pid {pid}")
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 5
+    while dnsmasq_pids(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def _host_links() -> list[str]:
     out = run(["ip", "-o", "link", "show"], timeout=30).stdout
     return [line.split(":")[1].strip().split("@")[0] for line in out.splitlines() if ":" in line]
@@ -670,6 +788,7 @@ def down_all() -> None:
             log(f"lab {lab_id}: {exc}")
     # Final sweep by prefix, whatever the ids.
     kill_qemus(qemu_pids(f"{PREFIX}-"), f"{PREFIX}-")
+    kill_dnsmasqs(f"{PREFIX}-")
     names = podman("ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}", check=False).stdout.split()
     if names:
         podman("rm", "-f", "-t", "3", *names, check=False, timeout=180)
@@ -693,6 +812,7 @@ def leftovers(lab_id: str | None = None) -> dict:
         "containers": podman("ps", "-a", "--filter", label, "--format", "{{.Names}}",
                              check=False).stdout.split(),
         "qemu_pids": qemu_pids(marker),
+        "dnsmasq_pids": dnsmasq_pids(marker),
         "mounts": [ln.split()[4] for ln in Path("/proc/self/mountinfo").read_text().splitlines()
                    if ln.split()[4].startswith(f"/run/netns/{marker}")],
     }

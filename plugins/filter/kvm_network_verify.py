@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that verify a host: the wanted kvm_network against host_network_facts.
 
-Thin wrappers: the logic lives in plugins/module_utils/_verify.py.
+Thin wrappers: the logic lives in plugins/module_utils/_verify (compare, summary).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,17 +12,13 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model, _verify
-
-
-def _fail_model(problems, host):
-    head = 'kvm_network is invalid%s (%d problem%s):' % (' for host %s' % host if host else '', len(problems),
-                                                         '' if len(problems) == 1 else 's')
-    raise AnsibleFilterError('\n'.join([head] + ['  - %s' % p for p in problems]))
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.compare import compare, drop_ignored
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.summary import summary
+from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._filter import model_or_fail
 
 
 def kvm_network_differences(data, host_network, host=None, ignore=None):
-    """Differences between kvm_network (as written in the inventory) and the realised network."""
+    """Differences between kvm_network (as written in the inventory, or normalised) and the realised network."""
     if not isinstance(host_network, dict):
         raise AnsibleFilterError('kvm_network_differences: the argument must be the host_network facts '
                                  '(ansible_facts.host_network from host_network_facts), not %s'
@@ -32,11 +28,7 @@ def kvm_network_differences(data, host_network, host=None, ignore=None):
     elif isinstance(ignore, str) or not is_sequence(ignore):
         raise AnsibleFilterError('kvm_network_differences: ignore must be a list of difference kinds, '
                                  'types or objects (e.g. [bond.miimon, bridge cloudbr1]), not %r' % (ignore,))
-    try:
-        wanted = _model.normalise(data, host)
-    except _model.ModelError as err:
-        _fail_model(err.problems, host)
-    return _verify.drop_ignored(_verify.compare(wanted, host_network), ignore)
+    return drop_ignored(compare(model_or_fail(data, host), host_network), ignore)
 
 
 def kvm_network_drop_ignored(differences, ignore):
@@ -48,7 +40,7 @@ def kvm_network_drop_ignored(differences, ignore):
                                                for d in differences):
         raise AnsibleFilterError('kvm_network_drop_ignored: the input must be a list of differences '
                                  '(dicts with kind and object, as kvm_network_differences returns)')
-    return _verify.drop_ignored(differences, ignore)
+    return drop_ignored(differences, ignore)
 
 
 def kvm_network_summary(host_network, host=None):
@@ -57,7 +49,7 @@ def kvm_network_summary(host_network, host=None):
         raise AnsibleFilterError('kvm_network_summary: the input must be the host_network facts '
                                  '(ansible_facts.host_network from host_network_facts), not %s'
                                  % type(host_network).__name__)
-    return _verify.summary(host_network, host)
+    return summary(host_network, host)
 
 
 class FilterModule(object):

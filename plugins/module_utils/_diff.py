@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
 # may change without notice.
-"""Record wanted-vs-active values and derive ``changed`` and the before/after diff from them."""
+"""Record wanted-vs-active values and derive ``changed`` and the list of differences from them."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -15,8 +15,7 @@ class DifferenceTracker(object):
     """Collects one record per managed parameter.
 
     ``add(name, active, wanted)`` stores both values; a parameter whose values differ is a
-    difference. ``before``/``after`` give dicts for Ansible's diff output, so modules report the
-    same facts in ``changed``, in the diff, and in the list of differences.
+    difference, so modules report the same facts in ``changed`` and in the list of differences.
     """
 
     def __init__(self):
@@ -51,14 +50,3 @@ class DifferenceTracker(object):
 
     def names(self):
         return [rec['name'] for rec in self._records if rec['differs']]
-
-    def before(self, only_differences=False):
-        return dict((rec['name'], rec['active']) for rec in self._records
-                    if rec['differs'] or not only_differences)
-
-    def after(self, only_differences=False):
-        return dict((rec['name'], rec['wanted']) for rec in self._records
-                    if rec['differs'] or not only_differences)
-
-    def diff(self, only_differences=False):
-        return {'before': self.before(only_differences), 'after': self.after(only_differences)}

@@ -224,12 +224,13 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._linux_net import SysReader
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import OvsError, OvsVsctl
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._properties import (
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.properties import (
     PropertiesError, PropertiesFile,
 )
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import SysReader
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsError
 
 # Where /sys is read from (tests point it at a recorded tree).
 SYS_ROOT = '/'

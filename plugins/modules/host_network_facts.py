@@ -226,105 +226,18 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._linux_net import (
-    IpTool, NetFactsError, NmcliTool, SysReader, build_model, cloud0_facts, decide_owners,
-    linux_bonds, linux_bridges, linux_vlans, ovs_fact_queries, parse_addresses,
-    parse_default_routes, parse_links, parse_ovs,
-)
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import OvsError, OvsVsctl
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import NetFactsError
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import SECTIONS, read_host_network
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsError
 
 # Where /proc, /sys, /run and /etc are read from (tests point it at a recorded tree).
 SYS_ROOT = '/'
 
-SECTIONS = ('links', 'addresses', 'routes', 'bridges', 'bonds', 'vlans', 'ovs', 'cloud0', 'owners', 'model')
-# What each returned section needs read.
-NEEDS = {
-    'links': ('links',),
-    'addresses': ('links', 'addresses'),
-    'routes': ('routes',),
-    'bridges': ('links',),
-    'bonds': ('links',),
-    'vlans': ('links',),
-    'ovs': ('ovs',),
-    'cloud0': ('links', 'addresses', 'ovs'),
-    'owners': ('links',),
-    'model': ('links', 'addresses', 'routes', 'ovs'),
-}
-
-
-def read_ovs(module, mode, timeout):
-    """The OVS section: parsed facts, or ``{'available': False, 'reason': ...}``."""
-    if mode == 'false':
-        return {'available': False, 'reason': 'not read (ovs: false)'}
-    if mode == 'auto' and not module.get_bin_path('ovs-vsctl', required=False):
-        return {'available': False, 'reason': 'ovs-vsctl is not installed'}
-    try:
-        client = OvsVsctl(module, timeout=timeout)
-        tables = client.query(ovs_fact_queries())
-    except OvsError as e:
-        if mode == 'true':
-            raise NetFactsError('cannot read the Open vSwitch database: %s. Start Open vSwitch '
-                                '(systemctl start openvswitch-switch or openvswitch), or set ovs: auto'
-                                % e, cmd=e.cmd, rc=e.rc, stderr=e.stderr)
-        module.warn('Open vSwitch is installed but its database could not be read (%s); OVS '
-                    'bridges are missing from the facts' % e)
-        return {'available': False, 'reason': str(e)}
-    names = ('Open_vSwitch', 'Bridge', 'Port', 'Interface')
-    facts = parse_ovs(dict(zip(names, tables)))
-    facts['available'] = True
-    return facts
-
 
 def gather(module):
     params = module.params
-    wanted = set(SECTIONS) if 'all' in params['gather'] else set(params['gather'])
-    reads = set()
-    for section in wanted:
-        reads.update(NEEDS[section])
-    sysr = SysReader(SYS_ROOT)
-    ip = IpTool(module)
-
-    links = parse_links(ip.links()) if 'links' in reads else {}
-    for name, link in links.items():
-        link['physical'] = sysr.is_physical(name)
-    addresses = parse_addresses(ip.addresses()) if 'addresses' in reads else {}
-    routes = (parse_default_routes(ip.default_routes(4), ip.default_routes(6)) if 'routes' in reads
-              else {'ipv4': [], 'ipv6': []})
-    ovs = read_ovs(module, params['ovs'], params['ovs_timeout']) if 'ovs' in reads else {'available': False}
-
-    facts = {}
-    lbr = linux_bridges(links, sysr)
-    bonds = linux_bonds(links, sysr.proc_bonding())
-    vlans = linux_vlans(links, sysr.proc_vlans())
-    if 'links' in wanted:
-        facts['links'] = dict((n, dict((k, v) for k, v in l.items() if k not in ('info_data', 'slave_data')))
-                              for n, l in links.items())
-    if 'addresses' in wanted:
-        facts['addresses'] = addresses
-    if 'routes' in wanted:
-        facts['routes'] = routes
-    if 'bridges' in wanted:
-        facts['linux_bridges'] = lbr
-    if 'bonds' in wanted:
-        facts['bonds'] = bonds
-    if 'vlans' in wanted:
-        facts['vlans'] = vlans
-    if 'ovs' in wanted:
-        facts['ovs'] = ovs
-    if 'cloud0' in wanted:
-        facts['cloud0'] = cloud0_facts(links, addresses, lbr, ovs)
-    if 'owners' in wanted:
-        networkd = {}
-        for name, link in links.items():
-            state = sysr.networkd_link(link['ifindex'])
-            if state is not None:
-                networkd[name] = state
-        facts['owners'] = decide_owners(links, NmcliTool(module).active_connections(), networkd,
-                                        sysr.ifupdown_up(), sysr.ifcfg_files())
-    if 'model' in wanted:
-        facts['model'] = build_model({'links': links, 'addresses': addresses, 'routes': routes,
-                                      'linux_bridges': lbr, 'bonds': bonds, 'vlans': vlans, 'ovs': ovs})
-    return facts
+    sections = SECTIONS if 'all' in params['gather'] else params['gather']
+    return read_host_network(module, sections, ovs=params['ovs'], ovs_timeout=params['ovs_timeout'], root=SYS_ROOT)
 
 
 def main():

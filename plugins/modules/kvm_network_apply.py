@@ -58,18 +58,37 @@ description:
     that are not the model's (guests' C(vnet*)/C(vif*) ports, anything added by hand), are left alone and
     listed in RV(ovs.foreign_ports). A bridge removed from the model is removed by the network
     configuration (C(ifdown), C(netplan apply), NetworkManager), not by this reconcile.
-  - B(Live drift) (backend C(linux_bridge), O(drift=true)) - the live network (C(ip -j), C(/sys)) is
-    compared with the model the way the verify role compares it. An interface that differs (a bridge that
-    lost its port, an address removed by hand, a bond member moved) although its files did not change is
-    re-activated with the renderer's tool and listed in RV(drift). A difference re-activation cannot
-    repair (a missing NIC, an extra address or port added by hand, a DHCP lease not obtained) is only
-    reported as a warning, so a rerun still converges.
+  - B(Live drift) (O(drift=true)) - the live network (C(ip -j), C(/sys), the Open vSwitch database), read
+    by the same reader as M(cloudstack_kvm.networking.host_network_facts), is compared with the model the
+    way the verify role compares it. An interface that differs (a bridge that lost its port, an address
+    removed by hand, a bond member moved) although its files did not change is re-activated with the
+    renderer's tool and listed in RV(drift); in diff mode each one gets a diff entry with the realised and
+    the wanted values. With ifupdown and ifcfg, a bridge whose only drift is a missing address or default
+    route gets them back in place (C(ip address add), C(ip route replace)), since C(ifdown)/C(ifup) would delete
+    and re-create it, with a new MAC on Open vSwitch and without the guests' ports. On Open vSwitch hosts
+    only a bridge's addresses and default route (and a bridge that is gone) are drift for this step;
+    bridges, bonds and ports are repaired in place by the database reconcile.
+    A difference re-activation cannot repair (a missing NIC, an extra address or port added by hand, a
+    DHCP lease not obtained) is only reported as a warning, so a rerun still converges.
+  - B(Safe apply) (O(safe_apply=true)) - commit-confirm. A run with nothing to change stops after the plan.
+    Otherwise every file the change writes or removes (content, mode, owner) and the managed Open vSwitch
+    rows are saved in a snapshot below O(state_dir), a transient systemd timer is armed to roll the change
+    back, and the change is handed to a transient systemd service that starts two seconds later, detached
+    from the SSH session; the module returns at once, before the change can cut its connection, with the
+    plan as its result (what a real run does - RV(files), RV(activated), the diff). When the apply is done the
+    host waits O(confirm_timeout) seconds for M(cloudstack_kvm.networking.kvm_network_snapshot) with
+    O(cloudstack_kvm.networking.kvm_network_snapshot#module:action=confirm), which reports what the apply did;
+    without it the host rolls the change back by itself. An apply that fails is rolled back at once, and the
+    confirmation says why. RV(safe_apply) says what to confirm. See docs/safe-apply.md.
+  - B(Consent.) A change that re-activates the interface holding the address Ansible connects through (the
+    server side of C(SSH_CONNECTION), or O(connection_address)), anything under it, or the bridge the model
+    moves that address to is refused without O(safe_apply) unless O(allow_disruptive=true).
   - Check mode computes all of it and runs only read-only commands (C(ip -j), C(nmcli connection show),
     C(ovs-vsctl list)); RV(activated.commands) and RV(ovs.commands) then hold what a real run would run.
     Open vSwitch commands predicted in check mode assume the database as it is now; a real run reads it
     again after activation, so it may have less to do.
-  - "Made to be wrapped by a commit-confirm: RV(files.backups) and RV(files.created) say how to restore
-    the previous files, and O(activate=false) writes files and the database without touching links."
+  - "RV(files.backups) and RV(files.created) say how to restore the previous files, and O(activate=false)
+    writes files and the database without touching links."
 requirements:
   - The renderer's tool on the managed host - netplan (netplan.io), ifupdown (with ifenslave, vlan and
     bridge-utils for Linux bridges), NetworkManager (nmcli; NetworkManager-ovs for Open vSwitch) or EL7
@@ -87,8 +106,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - One unified diff per file written, removed or edited, plus one for the Open vSwitch objects that
-        change.
+      - One unified diff per file written, removed or edited, one per interface re-activated for live drift
+        (realised and wanted values), plus one for the Open vSwitch objects that change.
 options:
   renderer:
     description:
@@ -137,8 +156,10 @@ options:
     default: {}
   model:
     description:
-      - The normalised model (C(kvm_network | cloudstack_kvm.networking.kvm_network_validate(host))) - the
-        names and kinds of the interfaces, their dependencies, and what the live state is compared with.
+      - The model - the names and kinds of the interfaces, their dependencies, and what the live state is
+        compared with. Normalised (C(kvm_network | cloudstack_kvm.networking.kvm_network_validate(host)),
+        as the role passes it) it is taken as it is; as written in the inventory it is validated and
+        normalised on the host, and a bad one fails before anything is touched.
     type: dict
     required: true
   backup:
@@ -160,8 +181,8 @@ options:
     default: true
   drift:
     description:
-      - With the Linux bridge backend and O(activate=true), compare the live network with the model and
-        re-activate interfaces that drifted.
+      - With O(activate=true), compare the live network with the model and re-activate interfaces that
+        drifted (see the description).
     type: bool
     default: true
   restart_bridges_with_guests:
@@ -185,6 +206,40 @@ options:
       - Seconds ovs-vsctl waits for the database and for ovs-vswitchd (C(ovs-vsctl --timeout)).
     type: int
     default: 10
+  safe_apply:
+    description:
+      - Apply the change under commit-confirm (see the description); the controller must confirm it with
+        M(cloudstack_kvm.networking.kvm_network_snapshot) within O(confirm_timeout). Needs systemd on the host.
+    type: bool
+    default: false
+  confirm_timeout:
+    description: With O(safe_apply), seconds the host waits for the confirmation once the change is live.
+    type: int
+    default: 120
+  apply_timeout:
+    description:
+      - With O(safe_apply), seconds the detached apply may take; the change is rolled back when it is not done
+        by then (O(confirm_timeout) later).
+    type: int
+    default: 300
+  keep_snapshots:
+    description: Finished snapshots kept on the host (oldest removed first).
+    type: int
+    default: 5
+  state_dir:
+    description: Where snapshots are kept.
+    type: path
+    default: /var/lib/cloudstack-kvm/safe-apply
+  connection_address:
+    description:
+      - The address (or name) the controller reaches the host on (C(ansible_host)); with C(SSH_CONNECTION) it
+        tells which interfaces carry Ansible's connection.
+    type: str
+  allow_disruptive:
+    description:
+      - Without O(safe_apply), apply a change on the path Ansible connects through instead of refusing it.
+    type: bool
+    default: false
   root_dir:
     description:
       - For tests and staging. Every file path (rendered, owned, the other configuration read and edited,
@@ -316,11 +371,19 @@ activated:
         does not describe (see O(restart_bridges_with_guests))."
       type: list
       elements: dict
+    announced:
+      description: "C({interface, address}) - the IPv4 addresses announced by gratuitous ARP after the change
+        (from the re-activated interfaces, and the model's bridges when Open vSwitch changed), so that
+        neighbours stop sending to the MAC an address had before it moved (an Open vSwitch bridge has a MAC
+        of its own). Empty in check mode."
+      type: list
+      elements: dict
   sample:
     interfaces: [cloudbr1]
     reasons: {cloudbr1: changed}
     commands: [[/usr/sbin/ifdown, --force, cloudbr1], [/usr/sbin/ifup, cloudbr1]]
     deferred: []
+    announced: [{interface: cloudbr1, address: 198.51.100.21}]
 drift:
   description: Interfaces whose live state differed from the model although their files did not change,
     with the differences; they were (in check mode, would be) re-activated.
@@ -329,6 +392,42 @@ drift:
   elements: dict
   sample:
     - {interface: cloudbr0, differences: ["bridge cloudbr0: address 198.51.100.11/24 missing"]}
+safe_apply:
+  description: Commit-confirm - whether the change is waiting for its confirmation, and what to confirm.
+  returned: always
+  type: dict
+  contains:
+    armed:
+      description: The host rolls the change back unless it is confirmed (a snapshot was taken, a timer runs).
+      type: bool
+    starts_in:
+      description: Seconds after the module's answer at which the host starts applying the change.
+      type: int
+    would_arm:
+      description: In check mode, whether a real run would be commit-confirmed.
+      type: bool
+    id:
+      description: The snapshot to confirm (O(cloudstack_kvm.networking.kvm_network_snapshot#module:id)).
+      type: str
+    path:
+      description: The snapshot's directory on the host.
+      type: str
+    confirm_timeout:
+      description: Seconds the host waits for the confirmation.
+      type: int
+    disruption:
+      description:
+        - "Whether the change touches the path Ansible connects through: C(address), C(interface) (which holds
+          it now), C(path) (what is under it, and the bridge the model puts it on), C(touched) (what the change
+          re-activates of that), C(disruptive). Null when the host cannot tell which address Ansible uses."
+      type: dict
+  sample:
+    armed: true
+    id: 20261202T101500123456-4242
+    path: /var/lib/cloudstack-kvm/safe-apply/20261202T101500123456-4242
+    confirm_timeout: 120
+    disruption: {address: 198.51.100.11, interface: eth0, path: [cloudbr0, eth0], touched: [cloudbr0, eth0],
+                 disruptive: true}
 ovs:
   description: The Open vSwitch reconcile (only with a non-empty O(ovs_state) and O(reconcile_ovs)).
   returned: when the model's backend is openvswitch
@@ -364,21 +463,18 @@ ovs:
     foreign_ports: [{bridge: cloudbr0, port: vnet0, guest: true}]
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _apply
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._linux_net import NetFactsError
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import OvsError, OvsVsctl
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs_reconcile import reconcile
-
-MODEL_KEYS = ('backend', 'ethernets', 'bonds', 'vlans', 'bridges')
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe, whole_host
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.applier import SYSTEMS
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.disruption import connection_addresses, refusal
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.snapshot import STATE_DIR
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 
 
 def argument_spec():
     return dict(
-        renderer=dict(type='str', required=True, choices=sorted(_apply.BACKENDS)),
+        renderer=dict(type='str', required=True, choices=sorted(SYSTEMS)),
         files=dict(type='list', elements='dict', required=True, options=dict(
             path=dict(type='str', required=True),
             content=dict(type='str', required=True),
@@ -397,89 +493,58 @@ def argument_spec():
         ovs_database=dict(type='str'),
         ovs_timeout=dict(type='int', default=10),
         root_dir=dict(type='path', default='/'),
+        safe_apply=dict(type='bool', default=False),
+        confirm_timeout=dict(type='int', default=120),
+        apply_timeout=dict(type='int', default=safe.APPLY_TIMEOUT),
+        keep_snapshots=dict(type='int', default=5),
+        state_dir=dict(type='path', default=STATE_DIR),
+        connection_address=dict(type='str'),
+        allow_disruptive=dict(type='bool', default=False),
     )
 
 
-def check_params(params):
-    missing = [k for k in MODEL_KEYS if k not in params['model']]
-    if missing:
-        raise _apply.ApplyError('model is not a normalised kvm_network (no %s). Fix: pass kvm_network | '
-                                'cloudstack_kvm.networking.kvm_network_validate(inventory_hostname)'
-                                % ', '.join(missing))
-    for item in params['files']:
-        if not item['path'].startswith('/'):
-            raise _apply.ApplyError('files: %s is not an absolute path. Fix: pass the files of the '
-                                    'kvm_network_render filter unchanged' % item['path'])
-        try:
-            int(item['mode'], 8)
-        except ValueError:
-            raise _apply.ApplyError('files: %s: mode %r is not an octal mode such as "0644". Fix: pass the files '
-                                    'of the kvm_network_render filter unchanged' % (item['path'], item['mode']))
-        if not _apply.has_marker(item['content'], params['marker']):
-            raise _apply.ApplyError('files: %s has no comment line with the marker %r, so a later run could not '
-                                    'tell it is the collection\'s. Fix: render with the kvm_network_render filter '
-                                    '(its header always names the collection)' % (item['path'], params['marker']))
+def apply(module):
+    """Plan; nothing to do ends there. Otherwise refuse a disruptive change made without safe apply,
+    or apply it (under commit-confirm with safe_apply). Returns ``(result, warnings)``.
 
-
-def ovs_diff(result):
-    """One diff entry for the Open vSwitch objects that change."""
-    names = [d['name'] for d in result['differences']]
-    before = result['diff']['before'] if isinstance(result['diff']['before'], dict) else {}
-    after = result['diff']['after'] if isinstance(result['diff']['after'], dict) else {}
-    labels = sorted(set(k for k in list(before) + list(after) if any(n.startswith(k + '.') for n in names)))
-    labels += sorted(set(n.rsplit('.', 1)[0] for n in names) - set(labels) - set(before) - set(after))
-
-    def text(side):
-        return json.dumps(dict((k, side.get(k, {'state': 'absent'})) for k in labels), indent=2, sort_keys=True) + '\n'
-    return {'before_header': 'Open vSwitch database', 'after_header': 'Open vSwitch database',
-            'before': text(before), 'after': text(after)}
-
-
-def run_module(module, ovs_client_factory=None):
+    Without safe apply and with no way to tell Ansible's address on the host (no SSH_CONNECTION,
+    no connection_address), there is nothing to plan first: the apply runs in one pass."""
     params = module.params
-    check_params(params)
-    state = params['ovs_state'] or {}
-    use_ovs = bool(params['reconcile_ovs'] and state.get('bridges'))
-    client = None
-    if use_ovs:
-        factory = ovs_client_factory or (lambda m: OvsVsctl(m, db=m.params['ovs_database'],
-                                                            timeout=m.params['ovs_timeout']))
-        client = factory(module)
-    result, warnings = _apply.run(module, params, client)
-    result['renderer'] = params['renderer']
-    diff = result.pop('diff')
-    if use_ovs:
-        managed = list(params['model']['ethernets']) + list(params['model']['bonds'])
-        ovs = reconcile(module, client, {'bridges': state.get('bridges') or {}, 'ports': state.get('ports') or {}},
-                        managed)
-        keys = ('changed', 'commands', 'differences', 'recreated', 'recreate_reason', 'foreign_ports')
-        result['ovs'] = dict((k, ovs[k]) for k in keys)
-        result['changed'] = result['changed'] or ovs['changed']
-        if ovs['changed'] and module._diff:
-            diff.append(ovs_diff(ovs))
-    if module._diff:
-        result['diff'] = diff
-    for warning in warnings:
-        module.warn(warning)
-    return result
+    for key in ('confirm_timeout', 'apply_timeout', 'keep_snapshots'):
+        if params[key] < 1:
+            raise ModuleFailure('%s must be at least 1, not %d' % (key, params[key]))
+    addresses = connection_addresses(params['connection_address'])
+    disruption = None
+    if module.check_mode or params['safe_apply'] or addresses:
+        planned, warnings = whole_host.run(whole_host.Planning(module))
+        if not planned['changed']:
+            planned['safe_apply'] = {'armed': False, 'would_arm': False}
+            return planned, warnings
+        disruption = safe.disruption_of(module, planned, addresses)
+        if disruption and disruption['disruptive'] and not params['safe_apply'] and not params['allow_disruptive']:
+            raise ModuleFailure(refusal(disruption), disruption=disruption)
+        if module.check_mode:
+            planned['safe_apply'] = {'armed': False, 'would_arm': params['safe_apply'],
+                                     'confirm_timeout': params['confirm_timeout'], 'disruption': disruption}
+            return planned, warnings
+        if params['safe_apply']:
+            return safe.commit_confirm(module, planned, disruption), warnings
+    result, warnings = whole_host.run(module)
+    result['safe_apply'] = {'armed': False, 'would_arm': False, 'disruption': disruption}
+    return result, warnings
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
-        result = run_module(module)
-    except _apply.ApplyError as e:
-        module.fail_json(msg=e.msg, **e.kwargs)
-    except OvsError as e:
-        kwargs = e.fail_kwargs()
-        kwargs['msg'] = 'Open vSwitch: %s' % kwargs['msg']
+        result, warnings = apply(module)
+    except Exception as exc:  # pylint: disable=broad-except  # the known ones become fail_json
+        kwargs = whole_host.failure(exc)
+        if kwargs is None:
+            raise
         module.fail_json(**kwargs)
-    except NetFactsError as e:
-        module.fail_json(msg='reading the live network for the drift check failed: %s. Fix: install iproute2 '
-                         '4.14 or later, or set drift: false' % e, cmd=e.cmd, rc=e.rc, stderr=e.stderr)
-    except (IOError, OSError) as e:
-        module.fail_json(msg='%s: %s. Fix: check that the path is writable by the connecting user (become: true)'
-                         % (getattr(e, 'filename', None) or 'file operation', e))
+    for warning in warnings:
+        module.warn(warning)
     module.exit_json(**result)
 
 

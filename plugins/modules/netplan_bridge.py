@@ -27,7 +27,9 @@ description:
   - O(state=absent) removes the bridge and whatever only it used (its VLAN device, its bond, the
     bond's NICs), and removes the file when nothing is left in it.
   - This module never applies the configuration (no C(netplan apply)); applying is a separate,
-    explicit step, such as the roles' safe apply with automatic rollback.
+    explicit step (for example C(netplan apply) in a handler, or the role
+    C(cloudstack_kvm.networking.kvm_network), whose M(cloudstack_kvm.networking.kvm_network_apply) call
+    activates only what changed).
   - With O(backend=openvswitch) the bridge and bond are written with netplan's C(openvswitch) keys, and
     a bridge with O(vlan) is an Open vSwitch fake bridge on the untagged bridge of the same uplink,
     which must already be in the file.
@@ -313,10 +315,14 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _netplan
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import backup, write_atomic
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.netplan import NetplanCli
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, plain_copy
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import ModelError, normalise
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_netplan import network as render_network
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import ModelError, normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import netplan_file as _netplan
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.netplan import MODE
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.netplan import network as render_network
 
 BRIDGE_KEYS = ('vlan', 'vlan_interface', 'addresses', 'dhcp4', 'dhcp6', 'gateway4', 'gateway6', 'nameservers',
                'routes', 'mtu', 'stp', 'forward_delay')
@@ -380,8 +386,8 @@ def desired_entries(params, network):
     given_eths = params['ethernets'] or {}
     for nic, opts in given_eths.items():
         if opts is not None and not isinstance(opts, dict):
-            raise _netplan.NetplanError('ethernets.%s must be a mapping (match, mtu), not %r. Fix: write %s: {} or '
-                                        '%s: {mtu: 9000}.' % (nic, opts, nic, nic))
+            raise ModuleFailure('ethernets.%s must be a mapping (match, mtu), not %r. Fix: write %s: {} or '
+                                '%s: {mtu: 9000}.' % (nic, opts, nic, nic))
     existing = dict((s, network.get(s) or {}) for s in _netplan.SECTIONS)
 
     bridge = dict((k, params[k]) for k in BRIDGE_KEYS if params[k] not in (None, []))
@@ -408,15 +414,15 @@ def desired_entries(params, network):
                 data['ethernets'][nic] = {}
     extra = sorted(set(given_eths) - set(data['ethernets']))
     if extra:
-        raise _netplan.NetplanError('bridge %s: ethernets %s are not used by uplink %s. Fix: list only the uplink NIC '
-                                    'or the bond members.' % (name, ', '.join(extra), uplink or '(none)'))
+        raise ModuleFailure('bridge %s: ethernets %s are not used by uplink %s. Fix: list only the uplink NIC '
+                            'or the bond members.' % (name, ', '.join(extra), uplink or '(none)'))
 
     parent = None
     if ovs and params['vlan'] is not None:
         parents = [b for b, e in existing['bridges'].items()
                    if b != name and uplink and uplink in ((e or {}).get('interfaces') or [])]
         if not parents:
-            raise _netplan.NetplanError(
+            raise ModuleFailure(
                 'bridge %s: an Open vSwitch VLAN bridge is a fake bridge on the untagged bridge of its uplink %s, and '
                 'no bridge in the file has %s as its port. Fix: add the untagged bridge first (netplan_bridge with '
                 'uplink %s and no vlan).' % (name, uplink, uplink, uplink))
@@ -429,12 +435,12 @@ def desired_entries(params, network):
         # The model's problems name their object already ("bridge cloudbr0: ..."): prefix only when not.
         text = ' '.join(exc.problems)
         prefix = 'bridge %s: ' % name
-        raise _netplan.NetplanError(text if text.startswith(prefix) else prefix + text, problems=exc.problems)
+        raise ModuleFailure(text if text.startswith(prefix) else prefix + text, problems=exc.problems)
     rendered, database_only = render_network(model)
     if database_only:
-        raise _netplan.NetplanError('bridge %s: %s. Fix: drop them; netplan has no key for these Open vSwitch settings '
-                                    '(the ovs_bridge / ovs_bond modules set them in the Open vSwitch database).'
-                                    % (name, '; '.join('%s %s (%s)' % d for d in database_only)))
+        raise ModuleFailure('bridge %s: %s. Fix: drop them; netplan has no key for these Open vSwitch settings '
+                            '(the ovs_bridge / ovs_bond modules set them in the Open vSwitch database).'
+                            % (name, '; '.join('%s %s (%s)' % d for d in database_only)))
     net = rendered['network']
 
     wanted = {}
@@ -450,16 +456,7 @@ def desired_entries(params, network):
     for nic in model['ethernets']:
         if nic in given_eths or nic not in existing['ethernets']:
             wanted[('ethernets', nic)] = net['ethernets'][nic]
-    return _plain(wanted)
-
-
-def _plain(value):
-    """OrderedDicts to dicts, recursively (entries compare with what YAML parsing gives)."""
-    if isinstance(value, dict):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    return plain_copy(wanted)
 
 
 def merge(network, wanted, name):
@@ -512,20 +509,22 @@ def run(module, cli):
     if changed and params['validate']:
         rc, out, err = cli.validate(params['root_dir'], params['path'], new_text)
         if rc != 0:
-            raise _netplan.NetplanError('netplan rejects the configuration with bridge %s %s: %s. Fix: correct the '
-                                        'options named above; nothing was written.'
-                                        % (params['name'], 'removed' if params['state'] == 'absent' else 'merged',
-                                           (err or out).strip()),
-                                        rc=rc, stdout=out, stderr=err, content=new_text)
+            raise ModuleFailure('netplan rejects the configuration with bridge %s %s: %s. Fix: correct the '
+                                'options named above; nothing was written.'
+                                % (params['name'], 'removed' if params['state'] == 'absent' else 'merged',
+                                   (err or out).strip()),
+                                rc=rc, stdout=out, stderr=err, content=new_text)
         result['validated'] = True
     if module._diff:
         result['diff'] = dict(before=text or '', after=new_text or '',
                               before_header=real_path, after_header=real_path)
     if changed and not module.check_mode:
+        backup_file = backup(module, real_path) if params['backup'] and os.path.exists(real_path) else None
         if new_text is None:
-            backup_file = _netplan.remove_file(module, real_path, params['backup'])
+            if os.path.exists(real_path):
+                os.unlink(real_path)
         else:
-            backup_file = _netplan.write_atomic(module, real_path, new_text, params['backup'])
+            write_atomic(module, real_path, new_text, MODE)
         if backup_file:
             result['backup_file'] = backup_file
     return result
@@ -543,8 +542,8 @@ def main():
         module.fail_json(msg='path %s is not absolute. Fix: give the path as on the host, e.g. %s.'
                          % (module.params['path'], _netplan.DEFAULT_PATH))
     try:
-        result = run(module, _netplan.NetplanCli(module))
-    except _netplan.NetplanError as exc:
+        result = run(module, NetplanCli(module))
+    except ModuleFailure as exc:
         module.fail_json(msg=exc.msg, **exc.kwargs)
     module.exit_json(**result)
 

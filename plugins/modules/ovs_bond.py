@@ -259,16 +259,13 @@ diff:
     after: {state: present, bridge: cloudbr0, interfaces: [eth0, eth4], bond_mode: balance-tcp}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
-    OvsError,
-    OvsVsctl,
-    apply_plan,
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import OVS_BOND_MODES
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.port import BondPlanner
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.plan import (
     common_argument_spec,
     port_vlan_argument_spec,
+    run_object_module,
 )
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs_reconcile import BondPlanner
 
 
 def argument_spec():
@@ -276,7 +273,7 @@ def argument_spec():
         'bridge': {'type': 'str'},
         'port': {'type': 'str', 'required': True, 'aliases': ['name', 'bond']},
         'interfaces': {'type': 'list', 'elements': 'str'},
-        'bond_mode': {'type': 'str', 'choices': ['active-backup', 'balance-slb', 'balance-tcp']},
+        'bond_mode': {'type': 'str', 'choices': list(OVS_BOND_MODES)},
         'lacp': {'type': 'str', 'choices': ['off', 'active', 'passive']},
         'bond_updelay': {'type': 'int'},
         'bond_downdelay': {'type': 'int'},
@@ -287,27 +284,12 @@ def argument_spec():
     return spec
 
 
-def build_module():
-    return AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[('state', 'present', ('bridge', 'interfaces'))],
-        supports_check_mode=True,
-    )
-
-
-def run_module(module, client):
-    planner = BondPlanner(module.params, check_mode=module.check_mode)
-    return apply_plan(module, client, planner, 'bond')
+# What this module manages: its planner, the result key, and AnsibleModule's constraints.
+OBJECT = {'planner': BondPlanner, 'result_key': 'bond', 'constraints': {'required_if': [('state', 'present', ('bridge', 'interfaces'))]}}
 
 
 def main():
-    module = build_module()
-    try:
-        client = OvsVsctl.from_module(module)
-        result = run_module(module, client)
-    except OvsError as e:
-        module.fail_json(**e.fail_kwargs())
-    module.exit_json(**result)
+    run_object_module(argument_spec(), **OBJECT)
 
 
 if __name__ == '__main__':

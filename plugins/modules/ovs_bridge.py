@@ -201,15 +201,11 @@ diff:
     after: {state: present, fake: true, parent: cloudbr0, vlan: 200}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
-    OvsError,
-    OvsVsctl,
-    apply_plan,
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.bridge import BridgePlanner
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.plan import (
     common_argument_spec,
+    run_object_module,
 )
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs_reconcile import BridgePlanner
 
 
 def argument_spec():
@@ -230,27 +226,12 @@ def argument_spec():
     return spec
 
 
-def build_module():
-    return AnsibleModule(
-        argument_spec=argument_spec(),
-        required_together=[('parent', 'vlan')],
-        supports_check_mode=True,
-    )
-
-
-def run_module(module, client):
-    planner = BridgePlanner(module.params, check_mode=module.check_mode)
-    return apply_plan(module, client, planner, 'bridge')
+# What this module manages: its planner, the result key, and AnsibleModule's constraints.
+OBJECT = {'planner': BridgePlanner, 'result_key': 'bridge', 'constraints': {'required_together': [('parent', 'vlan')]}}
 
 
 def main():
-    module = build_module()
-    try:
-        client = OvsVsctl.from_module(module)
-        result = run_module(module, client)
-    except OvsError as e:
-        module.fail_json(**e.fail_kwargs())
-    module.exit_json(**result)
+    run_object_module(argument_spec(), **OBJECT)
 
 
 if __name__ == '__main__':

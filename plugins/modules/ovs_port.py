@@ -215,16 +215,12 @@ diff:
     after: {state: present, bridge: cloudbr0, type: internal, tag: 100}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
-    OvsError,
-    OvsVsctl,
-    apply_plan,
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.port import PORT_TYPES, PortPlanner
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.plan import (
     common_argument_spec,
     port_vlan_argument_spec,
+    run_object_module,
 )
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs_reconcile import PORT_TYPES, PortPlanner
 
 
 def argument_spec():
@@ -241,27 +237,12 @@ def argument_spec():
     return spec
 
 
-def build_module():
-    return AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[('state', 'present', ('bridge',))],
-        supports_check_mode=True,
-    )
-
-
-def run_module(module, client):
-    planner = PortPlanner(module.params, check_mode=module.check_mode)
-    return apply_plan(module, client, planner, 'port')
+# What this module manages: its planner, the result key, and AnsibleModule's constraints.
+OBJECT = {'planner': PortPlanner, 'result_key': 'port', 'constraints': {'required_if': [('state', 'present', ('bridge',))]}}
 
 
 def main():
-    module = build_module()
-    try:
-        client = OvsVsctl.from_module(module)
-        result = run_module(module, client)
-    except OvsError as e:
-        module.fail_json(**e.fail_kwargs())
-    module.exit_json(**result)
+    run_object_module(argument_spec(), **OBJECT)
 
 
 if __name__ == '__main__':

@@ -16,3 +16,16 @@ else:
     _ROOT = os.path.join(os.path.dirname(os.path.dirname(_HERE)), '.tmp', 'collections')
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_frames_on_the_machine(monkeypatch):
+    """No unit test may send a frame on this machine's interfaces (gratuitous ARP after an apply)."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import announce
+
+    def refuse(name):
+        raise AssertionError('a unit test opened a packet socket on %s' % name)
+    monkeypatch.setattr(announce, '_open', refuse)

@@ -19,7 +19,9 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 from ansible.vars.manager import VariableManager
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model, _render
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import renderers as render_renderers
+
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, 'examples')
@@ -63,9 +65,9 @@ def test_seed_examples_validate_render_and_keep_the_seed_model(case):
     # kvm1 has the seed's own addresses: the example is the seed model.
     assert models['kvm1'] == seed_model
     for host, data in models.items():
-        model = _model.normalise(data, host)
-        assert _model.resolve_renderer(model, FACTS[system]) == renderer
-        out = _render.render(model, renderer, {'host': host, 'ovs_database_only': True})
+        model = model_normalise.normalise(data, host)
+        assert render_renderers.resolve_renderer(model, FACTS[system]) == renderer
+        out = render_renderers.render(model, renderer, {'host': host, 'ovs_database_only': True})
         assert out['files']
     assert models['kvm2']['bridges']['cloudbr0']['addresses'] == ['192.168.100.21/24']
 
@@ -75,10 +77,10 @@ def test_single_nic_example_on_every_system(system):
     models = host_models('single_nic')
     assert sorted(models) == ['kvm-dhcp', 'kvm-static']
     for host, data in models.items():
-        model = _model.normalise(data, host)
-        renderer = _model.resolve_renderer(model, FACTS[system])
-        out = _render.render(model, renderer, {'host': host})
+        model = model_normalise.normalise(data, host)
+        renderer = render_renderers.resolve_renderer(model, FACTS[system])
+        out = render_renderers.render(model, renderer, {'host': host})
         assert list(model['bridges']) == ['cloudbr0'] and model['bridges']['cloudbr0']['port'] == 'eth0'
         assert out['files']
-    assert _model.normalise(models['kvm-dhcp'])['bridges']['cloudbr0']['dhcp4'] is True
+    assert model_normalise.normalise(models['kvm-dhcp'])['bridges']['cloudbr0']['dhcp4'] is True
     assert models['kvm-static']['bridges']['cloudbr0']['addresses'] == ['198.51.100.11/24']

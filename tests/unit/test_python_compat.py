@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_target_code_runs_on_python_36():
     files = sorted(glob.glob(os.path.join(ROOT, 'plugins', 'modules', '*.py'))
-                   + glob.glob(os.path.join(ROOT, 'plugins', 'module_utils', '*.py')))
+                   + glob.glob(os.path.join(ROOT, 'plugins', 'module_utils', '**', '*.py'), recursive=True))
     assert files
     vermin = os.path.join(os.path.dirname(sys.executable), 'vermin')
     proc = subprocess.run([vermin, '-t=3.6-', '--no-tips', '--violations', '--eval-annotations',

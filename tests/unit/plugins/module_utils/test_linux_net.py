@@ -13,8 +13,12 @@ import os
 
 import pytest
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _linux_net as L
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import parse_json_documents
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import linux as facts_linux
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import ovs as facts_ovs
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import owners as facts_owners
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import view as facts_view
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import parse_json_documents
+
 
 FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'modules', 'fixtures')
 
@@ -30,21 +34,21 @@ def text(*parts):
 
 
 def ovs_rows(name):
-    return L.ovs_rows_from_documents(parse_json_documents(text('ovs_facts', name + '.stdout')))
+    return facts_ovs.ovs_rows_from_documents(parse_json_documents(text('ovs_facts', name + '.stdout')))
 
 
 def host(name, ovs=None):
     d = ('ip', name)
-    links = L.parse_links(jload(*d + ('link.json',)))
-    sysr = L.SysReader(os.path.join(FIX, 'ip', name, 'root'))
+    links = facts_linux.parse_links(jload(*d + ('link.json',)))
+    sysr = facts_linux.SysReader(os.path.join(FIX, 'ip', name, 'root'))
     facts = {
         'links': links,
-        'addresses': L.parse_addresses(jload(*d + ('addr.json',))),
-        'routes': L.parse_default_routes(jload(*d + ('route4.json',)), jload(*d + ('route6.json',))),
-        'linux_bridges': L.linux_bridges(links, sysr),
-        'bonds': L.linux_bonds(links, sysr.proc_bonding()),
-        'vlans': L.linux_vlans(links, sysr.proc_vlans()),
-        'ovs': L.parse_ovs(ovs_rows(ovs)) if ovs else {},
+        'addresses': facts_linux.parse_addresses(jload(*d + ('addr.json',))),
+        'routes': facts_linux.parse_default_routes(jload(*d + ('route4.json',)), jload(*d + ('route6.json',))),
+        'linux_bridges': facts_linux.linux_bridges(links, sysr),
+        'bonds': facts_linux.linux_bonds(links, sysr.proc_bonding()),
+        'vlans': facts_linux.linux_vlans(links, sysr.proc_vlans()),
+        'ovs': facts_ovs.parse_ovs(ovs_rows(ovs)) if ovs else {},
     }
     return facts, sysr
 
@@ -52,7 +56,7 @@ def host(name, ovs=None):
 # --- ip -j ---------------------------------------------------------------------------------
 
 def test_parse_links_real_recording():
-    links = L.parse_links(jload('ip', 'linux_bridge_host', 'link.json'))
+    links = facts_linux.parse_links(jload('ip', 'linux_bridge_host', 'link.json'))
     assert sorted(links) == ['cloud0', 'cloudbr0', 'cloudbr1', 'eth0', 'eth1', 'lo', 'vnet0']
     assert links['lo']['type'] == 'loopback'
     assert links['cloudbr0']['type'] == 'bridge'
@@ -64,7 +68,7 @@ def test_parse_links_real_recording():
 
 
 def test_parse_links_bond_slave_permanent_mac():
-    links = L.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
+    links = facts_linux.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
     assert links['eth0']['mac'] == '52:54:00:aa:bb:02'          # the bond's MAC
     assert links['eth0']['permanent_mac'] == '52:54:00:aa:bb:01'
     assert links['bond100']['type'] == 'vlan' and links['bond100']['link'] == 'bond0'
@@ -72,7 +76,7 @@ def test_parse_links_bond_slave_permanent_mac():
 
 
 def test_parse_addresses_scopes_and_dynamic():
-    addrs = L.parse_addresses(jload('ip', 'bond_vlan_host', 'addr.json'))
+    addrs = facts_linux.parse_addresses(jload('ip', 'bond_vlan_host', 'addr.json'))
     assert [a['cidr'] for a in addrs['cloudbr0']] == ['198.51.100.20/24', '2001:db8::20/64', 'fe80::5054:ff:feaa:bb02/64']
     assert addrs['cloudbr0'][2]['scope'] == 'link'
     assert addrs['eth4'][0]['dynamic'] is True and addrs['eth4'][0]['family'] == 4
@@ -80,10 +84,10 @@ def test_parse_addresses_scopes_and_dynamic():
 
 
 def test_parse_default_routes_sorted_by_metric():
-    r = L.parse_default_routes(jload('ip', 'bond_vlan_host', 'route4.json'), jload('ip', 'bond_vlan_host', 'route6.json'))
+    r = facts_linux.parse_default_routes(jload('ip', 'bond_vlan_host', 'route4.json'), jload('ip', 'bond_vlan_host', 'route6.json'))
     assert [x['dev'] for x in r['ipv4']] == ['cloudbr0', 'eth4']
     assert r['ipv6'] == [{'gateway': '2001:db8::1', 'dev': 'cloudbr0', 'metric': 1024, 'protocol': 'static'}]
-    assert L.parse_default_routes(None, []) == {'ipv4': [], 'ipv6': []}
+    assert facts_linux.parse_default_routes(None, []) == {'ipv4': [], 'ipv6': []}
 
 
 @pytest.mark.parametrize('item, expected', [
@@ -95,7 +99,7 @@ def test_parse_default_routes_sorted_by_metric():
     ({'ifname': 'x'}, 'unknown'),
 ])
 def test_link_type(item, expected):
-    assert L.link_type(item) == expected
+    assert facts_linux.link_type(item) == expected
 
 
 # --- /proc ------------------------------------------------------------------------------------
@@ -129,7 +133,7 @@ Slave queue ID: 0
 
 
 def test_parse_proc_bonding_seed_text():
-    b = L.parse_proc_bonding(SEED_BONDING)
+    b = facts_linux.parse_proc_bonding(SEED_BONDING)
     assert b['mode'] == 'active-backup'
     assert b['primary'] is None and b['active'] == 'eth0'
     assert (b['miimon'], b['updelay'], b['downdelay']) == (100, 0, 0)
@@ -139,7 +143,7 @@ def test_parse_proc_bonding_seed_text():
 
 
 def test_parse_proc_bonding_8023ad():
-    b = L.parse_proc_bonding(text('ip', 'bond_vlan_host', 'root', 'proc', 'net', 'bonding', 'bond1'))
+    b = facts_linux.parse_proc_bonding(text('ip', 'bond_vlan_host', 'root', 'proc', 'net', 'bonding', 'bond1'))
     assert b['mode'] == '802.3ad' and b['xmit_hash_policy'] == 'layer3+4' and b['lacp_rate'] == 'fast'
     assert b['active'] is None
     assert [m['name'] for m in b['members']] == ['eth2', 'eth3']
@@ -154,32 +158,32 @@ def test_parse_proc_bonding_8023ad():
     ('Bonding Mode: something new (future-mode)', 'future-mode'),
 ])
 def test_proc_bonding_modes(line, mode):
-    assert L.parse_proc_bonding(line + '\n')['mode'] == mode
+    assert facts_linux.parse_proc_bonding(line + '\n')['mode'] == mode
 
 
 def test_proc_bonding_primary_with_reselect_and_garbage():
-    b = L.parse_proc_bonding('garbage line\nPrimary Slave: eth1 (primary_reselect always)\nMII Polling Interval (ms): x\n')
+    b = facts_linux.parse_proc_bonding('garbage line\nPrimary Slave: eth1 (primary_reselect always)\nMII Polling Interval (ms): x\n')
     assert b['primary'] == 'eth1' and b['miimon'] is None and b['members'] == []
 
 
 def test_parse_proc_vlan_config():
-    v = L.parse_proc_vlan_config(text('ip', 'bond_vlan_host', 'root', 'proc', 'net', 'vlan', 'config'))
+    v = facts_linux.parse_proc_vlan_config(text('ip', 'bond_vlan_host', 'root', 'proc', 'net', 'vlan', 'config'))
     assert v == {'bond100': {'id': 100, 'link': 'bond0'}}
-    assert L.parse_proc_vlan_config(None) == {}
+    assert facts_linux.parse_proc_vlan_config(None) == {}
 
 
 def test_sysreader_missing_files_are_empty(tmp_path):
-    s = L.SysReader(str(tmp_path))
+    s = facts_linux.SysReader(str(tmp_path))
     assert s.proc_bonding() == {} and s.proc_vlans() == {}
     assert s.sys_bridge('cloudbr0') is None and s.networkd_link(3) is None
     assert s.ifupdown_up() == set() and s.ifcfg_files() == {}
 
 
 def test_sysreader_sys_bridge_and_state_files():
-    s = L.SysReader(os.path.join(FIX, 'ip', 'linux_bridge_host', 'root'))
+    s = facts_linux.SysReader(os.path.join(FIX, 'ip', 'linux_bridge_host', 'root'))
     assert s.sys_bridge('cloudbr1') == {'stp_state': 0, 'forward_delay': 1500, 'ports': ['eth1']}
     assert s.ifupdown_up() == set(['lo', 'eth0', 'eth1', 'cloudbr0', 'cloudbr1'])
-    s = L.SysReader(os.path.join(FIX, 'ip', 'ovs_host', 'root'))
+    s = facts_linux.SysReader(os.path.join(FIX, 'ip', 'ovs_host', 'root'))
     assert sorted(s.ifcfg_files()) == ['bond0', 'cloudbr0', 'cloudbr100', 'eth0']
     assert s.is_physical('eth0') and not s.is_physical('cloudbr0')
 
@@ -187,7 +191,7 @@ def test_sysreader_sys_bridge_and_state_files():
 def test_ifupdown_single_state_file(tmp_path):
     (tmp_path / 'run' / 'network').mkdir(parents=True)
     (tmp_path / 'run' / 'network' / 'ifstate').write_text(u'lo=lo\nbond0=bond0\n')
-    assert L.SysReader(str(tmp_path)).ifupdown_up() == set(['lo', 'bond0'])
+    assert facts_linux.SysReader(str(tmp_path)).ifupdown_up() == set(['lo', 'bond0'])
 
 
 # --- Linux sections ----------------------------------------------------------------------------
@@ -211,9 +215,9 @@ def test_linux_bonds_old_iproute2_falls_back_to_proc():
         info.pop('info_data', None) if info.get('info_kind') == 'bond' else None
         info.pop('info_slave_data', None)
         item.pop('permaddr', None)
-    links = L.parse_links(data)
-    sysr = L.SysReader(os.path.join(FIX, 'ip', 'bond_vlan_host', 'root'))
-    b = L.linux_bonds(links, sysr.proc_bonding())['bond0']
+    links = facts_linux.parse_links(data)
+    sysr = facts_linux.SysReader(os.path.join(FIX, 'ip', 'bond_vlan_host', 'root'))
+    b = facts_linux.linux_bonds(links, sysr.proc_bonding())['bond0']
     assert (b['mode'], b['miimon'], b['updelay'], b['active']) == ('active-backup', 100, 0, 'eth1')
     assert b['member_permanent_macs']['eth0'] == '52:54:00:aa:bb:01'
 
@@ -223,21 +227,21 @@ def test_linux_bonds_active_from_slave_state():
     for item in data:
         if item['ifname'] == 'bond0':
             del item['linkinfo']['info_data']['active_slave']
-    links = L.parse_links(data)
-    assert L.linux_bonds(links, {})['bond0']['active'] == 'eth1'
+    links = facts_linux.parse_links(data)
+    assert facts_linux.linux_bonds(links, {})['bond0']['active'] == 'eth1'
 
 
 def test_linux_bonds_without_proc():
-    links = L.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
-    b = L.linux_bonds(links, {})['bond0']
+    links = facts_linux.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
+    b = facts_linux.linux_bonds(links, {})['bond0']
     assert b['members'] == ['eth0', 'eth1']   # ifindex order without /proc
     assert b['active'] == 'eth1'
 
 
 def test_linux_vlans_json_and_proc_fallback():
-    links = L.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
-    assert L.linux_vlans(links, {}) == {'bond100': {'id': 100, 'link': 'bond0', 'protocol': '802.1Q'}}
-    assert L.linux_vlans({}, {'vlan7': {'id': 7, 'link': 'eth0'}}) == {
+    links = facts_linux.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
+    assert facts_linux.linux_vlans(links, {}) == {'bond100': {'id': 100, 'link': 'bond0', 'protocol': '802.1Q'}}
+    assert facts_linux.linux_vlans({}, {'vlan7': {'id': 7, 'link': 'eth0'}}) == {
         'vlan7': {'id': 7, 'link': 'eth0', 'protocol': '802.1Q'}}
 
 
@@ -252,7 +256,7 @@ def test_linux_bridges_json_and_sysfs_fallback():
         if item['ifname'] == 'cloudbr1':
             del item['linkinfo']['info_data']
         item.pop('master', None)
-    lb = L.linux_bridges(L.parse_links(data), sysr)
+    lb = facts_linux.linux_bridges(facts_linux.parse_links(data), sysr)
     assert lb['cloudbr1'] == {'ports': ['eth1'], 'stp': False, 'forward_delay': 15, 'mtu': 1500,
                               'mac': '52:54:00:aa:bb:02'}
 
@@ -260,7 +264,7 @@ def test_linux_bridges_json_and_sysfs_fallback():
 # --- OVS -----------------------------------------------------------------------------------------
 
 def test_parse_ovs_seed_topology():
-    ovs = L.parse_ovs(ovs_rows('ovs_host'))
+    ovs = facts_ovs.parse_ovs(ovs_rows('ovs_host'))
     assert ovs['version'] == '3.1.0'
     assert sorted(ovs['bridges']) == ['cloud0', 'cloudbr0', 'cloudbr1', 'cloudbr100']
     fake = ovs['bridges']['cloudbr100']
@@ -291,13 +295,13 @@ def test_parse_ovs_active_member_ambiguous_or_unset():
     for r in rows['Port']:
         if r['name'] == 'bond1':
             r['bond_active_slave'] = []
-    ovs = L.parse_ovs(rows)
+    ovs = facts_ovs.parse_ovs(rows)
     assert ovs['bonds']['bond0']['active'] is None
     assert ovs['bonds']['bond1']['active'] is None and ovs['bonds']['bond1']['active_mac'] is None
 
 
 def test_parse_ovs_single_nic_netdev():
-    ovs = L.parse_ovs(ovs_rows('ovs_single_nic'))
+    ovs = facts_ovs.parse_ovs(ovs_rows('ovs_single_nic'))
     br0 = ovs['bridges']['cloudbr0']
     assert br0['datapath_type'] == 'netdev' and br0['stp'] is True and br0['forward_delay'] == 4
     assert br0['ports']['eth0']['type'] == 'system'
@@ -307,35 +311,35 @@ def test_parse_ovs_single_nic_netdev():
 
 
 def test_parse_ovs_empty():
-    ovs = L.parse_ovs(ovs_rows('ovs_empty'))
+    ovs = facts_ovs.parse_ovs(ovs_rows('ovs_empty'))
     assert ovs == {'version': '3.1.0', 'bridges': {}, 'bonds': {}, 'internal_ports': {}, 'interfaces': {}}
 
 
 # --- owners ---------------------------------------------------------------------------------------
 
 def test_split_terse_escapes():
-    assert L.split_terse('weird\\:name:conn\\:x:/a\\\\b') == ['weird:name', 'conn:x', '/a\\b']
+    assert facts_owners.split_terse('weird\\:name:conn\\:x:/a\\\\b') == ['weird:name', 'conn:x', '/a\\b']
 
 
 def test_decide_owners_all_stacks():
-    links = L.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
-    sysr = L.SysReader(os.path.join(FIX, 'ip', 'bond_vlan_host', 'root'))
+    links = facts_linux.parse_links(jload('ip', 'bond_vlan_host', 'link.json'))
+    sysr = facts_linux.SysReader(os.path.join(FIX, 'ip', 'bond_vlan_host', 'root'))
     networkd = dict((n, sysr.networkd_link(l['ifindex'])) for n, l in links.items()
                     if sysr.networkd_link(l['ifindex']) is not None)
     nm = {'eth4': {'connection': 'Wired', 'file': '/etc/NetworkManager/system-connections/Wired.nmconnection'}}
-    owners = L.decide_owners(links, nm, networkd, set(['vnet0']), {'cloud0': '/etc/sysconfig/network-scripts/ifcfg-cloud0'})
+    owners = facts_owners.decide_owners(links, nm, networkd, set(['vnet0']), {'cloud0': '/etc/sysconfig/network-scripts/ifcfg-cloud0'})
     assert 'lo' not in owners
     assert owners['cloudbr0'] == {'owner': 'netplan', 'file': '/run/systemd/network/10-netplan-cloudbr0.network'}
     assert owners['eth4'] == {'owner': 'networkmanager', 'file': '/etc/NetworkManager/system-connections/Wired.nmconnection'}
     assert owners['vnet0']['owner'] == 'ifupdown'
     assert owners['cloud0']['owner'] == 'ifcfg'      # networkd says unmanaged
-    owners = L.decide_owners(links, None, networkd, set(), {})
+    owners = facts_owners.decide_owners(links, None, networkd, set(), {})
     assert owners['eth4'] == {'owner': 'networkd', 'file': '/etc/systemd/network/20-eth4.network'}
     assert owners['cloud0'] == {'owner': 'unknown', 'file': None}
 
 
 def test_parse_nmcli_active():
-    nm = L.parse_nmcli_active(text('ip', 'ovs_host', 'nmcli_active.txt'))
+    nm = facts_owners.parse_nmcli_active(text('ip', 'ovs_host', 'nmcli_active.txt'))
     assert nm['weird:name'] == {'connection': 'conn:with:colons', 'file': '/etc/NetworkManager/system-connections/x.nmconnection'}
     assert nm['cloudbr100']['file'].endswith('netplan-cloudbr100.nmconnection')
 
@@ -344,7 +348,7 @@ def test_parse_nmcli_active():
 
 def test_model_linux_bridge_host():
     facts, dummy = host('linux_bridge_host')
-    m = L.build_model(facts)
+    m = facts_view.build_model(facts)
     assert m['backend'] == 'linux_bridge'
     assert sorted(m['bridges']) == ['cloudbr0', 'cloudbr1']   # cloud0 is not the user's
     b = m['bridges']['cloudbr0']
@@ -358,7 +362,7 @@ def test_model_linux_bridge_host():
 
 def test_model_bond_vlan_host():
     facts, dummy = host('bond_vlan_host')
-    m = L.build_model(facts)
+    m = facts_view.build_model(facts)
     assert m['backend'] == 'linux_bridge'
     assert m['bonds']['bond0']['interfaces'] == ['eth0', 'eth1']
     assert m['bonds']['bond0']['bridge'] == 'cloudbr0' and m['bonds']['bond0']['active'] == 'eth1'
@@ -377,13 +381,13 @@ def test_model_dhcp_address_is_not_static():
     facts, dummy = host('bond_vlan_host')
     facts['linux_bridges']['cloudbr9'] = {'ports': ['eth4'], 'stp': False, 'forward_delay': 0, 'mtu': 1500, 'mac': None}
     facts['addresses']['cloudbr9'] = facts['addresses']['eth4']
-    b = L.build_model(facts)['bridges']['cloudbr9']
+    b = facts_view.build_model(facts)['bridges']['cloudbr9']
     assert b['addresses'] == [] and b['dhcp4'] is True and b['uplink'] == 'eth4'
 
 
 def test_model_ovs_host():
     facts, dummy = host('ovs_host', ovs='ovs_host')
-    m = L.build_model(facts)
+    m = facts_view.build_model(facts)
     assert m['backend'] == 'openvswitch'
     assert m['ovs'] == {'datapath_type': 'system'}
     assert sorted(m['bridges']) == ['cloudbr0', 'cloudbr1', 'cloudbr100']
@@ -401,8 +405,8 @@ def test_model_ovs_host():
 
 def test_model_ovs_single_nic():
     facts, dummy = host('empty_host')
-    facts['ovs'] = L.parse_ovs(ovs_rows('ovs_single_nic'))
-    m = L.build_model(facts)
+    facts['ovs'] = facts_ovs.parse_ovs(ovs_rows('ovs_single_nic'))
+    m = facts_view.build_model(facts)
     assert m['backend'] == 'openvswitch' and m['ovs'] == {'datapath_type': 'netdev'}
     assert m['bridges']['cloudbr0']['uplink'] == 'eth0'
     assert m['bridges']['cloudbr0']['uplink_kind'] is None      # eth0 is not a link of this host
@@ -412,30 +416,30 @@ def test_model_ovs_single_nic():
 
 def test_model_empty_host():
     facts, dummy = host('empty_host')
-    m = L.build_model(facts)
+    m = facts_view.build_model(facts)
     assert m == {'backend': None, 'ethernets': {}, 'bonds': {}, 'bridges': {}, 'vlans': {}}
 
 
 def test_backend_mixed_and_ignored_bridges():
-    assert L.detect_backend({'cloud0': {}, 'virbr0': {}}, {'bridges': {'cloudbr0': {}}}) == 'openvswitch'
-    assert L.detect_backend({'cloudbr0': {}}, {'bridges': {'cloud0': {}}}) == 'linux_bridge'
-    assert L.detect_backend({'cloudbr0': {}}, {'bridges': {'cloudbr1': {}}}) == 'mixed'
-    assert L.detect_backend({}, {}) is None
+    assert facts_view.detect_backend({'cloud0': {}, 'virbr0': {}}, {'bridges': {'cloudbr0': {}}}) == 'openvswitch'
+    assert facts_view.detect_backend({'cloudbr0': {}}, {'bridges': {'cloud0': {}}}) == 'linux_bridge'
+    assert facts_view.detect_backend({'cloudbr0': {}}, {'bridges': {'cloudbr1': {}}}) == 'mixed'
+    assert facts_view.detect_backend({}, {}) is None
 
 
 def test_cloud0():
     facts, dummy = host('bond_vlan_host')
-    c = L.cloud0_facts(facts['links'], facts['addresses'], facts['linux_bridges'], {})
+    c = facts_view.cloud0_facts(facts['links'], facts['addresses'], facts['linux_bridges'], {})
     assert c == {'type': 'linux_bridge', 'state': 'up', 'addresses': ['169.254.0.1/16'], 'ports': []}
     facts, dummy = host('ovs_host', ovs='ovs_host')
-    c = L.cloud0_facts(facts['links'], facts['addresses'], facts['linux_bridges'], facts['ovs'])
+    c = facts_view.cloud0_facts(facts['links'], facts['addresses'], facts['linux_bridges'], facts['ovs'])
     assert c['type'] == 'openvswitch' and c['ports'] == []
     facts, dummy = host('empty_host')
-    assert L.cloud0_facts(facts['links'], facts['addresses'], {}, {}) is None
+    assert facts_view.cloud0_facts(facts['links'], facts['addresses'], {}, {}) is None
 
 
 def test_build_model_does_not_mutate_input():
     facts, dummy = host('ovs_host', ovs='ovs_host')
     snapshot = copy.deepcopy(facts)
-    L.build_model(facts)
+    facts_view.build_model(facts)
     assert facts == snapshot

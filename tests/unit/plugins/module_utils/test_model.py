@@ -13,7 +13,10 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model as model
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import renderers as render_renderers
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import patched
+
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
 with open(os.path.join(FIXTURES, 'seed000.yml')) as fh:
@@ -33,30 +36,16 @@ def ovs(**changes):
     return data
 
 
-def patched(data, path, value):
-    """Set data[a][b][c] = value for path 'a.b.c' (value None deletes)."""
-    data = copy.deepcopy(data)
-    keys = path.split('.')
-    node = data
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    if value is None:
-        node.pop(keys[-1], None)
-    else:
-        node[keys[-1]] = value
-    return data
-
-
 def problems(data, host='kvm1'):
-    with pytest.raises(model.ModelError) as err:
-        model.normalise(data, host)
+    with pytest.raises(model_normalise.ModelError) as err:
+        model_normalise.normalise(data, host)
     return err.value.problems
 
 
 # -- valid models ----------------------------------------------------------------------------------
 
 def test_seed_linux_bridge_normalises():
-    norm = model.normalise(SEED['linux_bridge'], 'kvm1')
+    norm = model_normalise.normalise(SEED['linux_bridge'], 'kvm1')
     assert norm['backend'] == 'linux_bridge'
     assert list(norm['bridges']) == ['cloudbr0', 'cloudbr1', 'cloudbr100']
     br100 = norm['bridges']['cloudbr100']
@@ -71,7 +60,7 @@ def test_seed_linux_bridge_normalises():
 
 
 def test_seed_openvswitch_normalises_to_fake_bridge():
-    norm = model.normalise(SEED['openvswitch'], 'kvm1')
+    norm = model_normalise.normalise(SEED['openvswitch'], 'kvm1')
     br100 = norm['bridges']['cloudbr100']
     assert br100['parent'] == 'cloudbr0' and br100['vlan'] == 100 and br100['vlan_interface'] is None
     assert norm['vlans'] == {}
@@ -82,7 +71,7 @@ def test_seed_openvswitch_normalises_to_fake_bridge():
 def test_normalise_does_not_change_input():
     data = linux()
     before = copy.deepcopy(data)
-    model.normalise(data, 'kvm1')
+    model_normalise.normalise(data, 'kvm1')
     assert data == before
 
 
@@ -92,25 +81,25 @@ def test_normalise_does_not_change_input():
 def test_linux_numeric_bond_modes(given, expected):
     data = patched(linux(), 'bonds.bond1.mode', given)
     data = patched(data, 'bonds.bond1.primary', None)
-    assert model.normalise(data)['bonds']['bond1']['mode'] == expected
+    assert model_normalise.normalise(data)['bonds']['bond1']['mode'] == expected
 
 
 def test_addresses_are_normalised():
     data = patched(linux(), 'bridges.cloudbr1.addresses', ['2001:DB8:0:0::20/64', '203.0.113.7/24'])
     data = patched(data, 'bridges.cloudbr1.gateway6', '2001:db8::1')
-    br = model.normalise(data)['bridges']['cloudbr1']
+    br = model_normalise.normalise(data)['bridges']['cloudbr1']
     assert br['addresses'] == ['2001:db8::20/64', '203.0.113.7/24']
     assert br['gateway6'] == '2001:db8::1'
 
 
 def test_yaml_off_is_lacp_off():
     data = patched(ovs(), 'bonds.bond0.lacp', False)
-    assert model.normalise(data)['bonds']['bond0']['lacp'] == 'off'
+    assert model_normalise.normalise(data)['bonds']['bond0']['lacp'] == 'off'
 
 
 def test_stp_defaults_forward_delay_15():
     data = patched(linux(), 'bridges.cloudbr1.stp', True)
-    assert model.normalise(data)['bridges']['cloudbr1']['forward_delay'] == 15
+    assert model_normalise.normalise(data)['bridges']['cloudbr1']['forward_delay'] == 15
 
 
 def test_host_only_bridge_and_single_nic_bridge():
@@ -119,7 +108,7 @@ def test_host_only_bridge_and_single_nic_bridge():
         'ethernets': {'eno1': {'match': {'macaddress': '52:54:00:AA:BB:01'}}},
         'bridges': {'cloudbr0': {'uplink': 'eno1', 'dhcp4': True}, 'virbr9': {'addresses': ['198.51.100.1/24']}},
     }
-    norm = model.normalise(data)
+    norm = model_normalise.normalise(data)
     assert norm['bridges']['virbr9']['uplink'] is None and norm['bridges']['virbr9']['port'] is None
     assert norm['bridges']['cloudbr0']['port'] == 'eno1'
     assert norm['ethernets']['eno1']['match'] == {'macaddress': '52:54:00:aa:bb:01'}
@@ -128,7 +117,7 @@ def test_host_only_bridge_and_single_nic_bridge():
 
 def test_routes_and_default_route_forms():
     data = patched(linux(), 'bridges.cloudbr0.routes', [{'to': '203.0.113.0/24', 'via': '192.168.100.254', 'metric': 50}])
-    br = model.normalise(data)['bridges']['cloudbr0']
+    br = model_normalise.normalise(data)['bridges']['cloudbr0']
     assert br['routes'] == [{'to': '203.0.113.0/24', 'via': '192.168.100.254', 'metric': 50}]
 
 
@@ -136,13 +125,13 @@ def test_gateway_reachable_through_dhcp_is_accepted():
     data = patched(linux(), 'bridges.cloudbr1.dhcp4', True)
     data = patched(data, 'bridges.cloudbr0.gateway4', None)
     data = patched(data, 'bridges.cloudbr1.gateway4', '203.0.113.1')
-    assert model.normalise(data)['bridges']['cloudbr1']['gateway4'] == '203.0.113.1'
+    assert model_normalise.normalise(data)['bridges']['cloudbr1']['gateway4'] == '203.0.113.1'
 
 
 def test_link_local_ipv6_gateway_with_ipv6_address():
     data = patched(linux(), 'bridges.cloudbr1.addresses', ['2001:db8::20/64'])
     data = patched(data, 'bridges.cloudbr1.gateway6', 'fe80::1')
-    assert model.normalise(data)['bridges']['cloudbr1']['gateway6'] == 'fe80::1'
+    assert model_normalise.normalise(data)['bridges']['cloudbr1']['gateway6'] == 'fe80::1'
 
 
 def test_cloudstack_port_name_check_can_be_disabled():
@@ -152,7 +141,7 @@ def test_cloudstack_port_name_check_can_be_disabled():
         'ethernets': {'peth0': {'match': {'macaddress': '52:54:00:00:00:01'}}},
         'bridges': {'br0': {'uplink': 'peth0', 'dhcp4': True}},
     }
-    assert model.normalise(data)['bridges']['br0']['port'] == 'peth0'
+    assert model_normalise.normalise(data)['bridges']['br0']['port'] == 'peth0'
 
 
 # -- invalid models: each case names the object and the fix ----------------------------------------
@@ -357,8 +346,8 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_message_without_host():
-    with pytest.raises(model.ModelError) as err:
-        model.normalise(patched(linux(), 'bridges.cloudbr100.vlan', 5000))
+    with pytest.raises(model_normalise.ModelError) as err:
+        model_normalise.normalise(patched(linux(), 'bridges.cloudbr100.vlan', 5000))
     assert err.value.problems[0].startswith('bridge cloudbr100: vlan 5000')
 
 
@@ -372,30 +361,30 @@ def test_message_without_host():
     ({'ansible_distribution': 'AlmaLinux', 'ansible_os_family': 'RedHat', 'ansible_distribution_major_version': '8'}, 'networkmanager'),
 ])
 def test_resolve_renderer_by_facts(facts, expected):
-    norm = model.normalise(linux())
-    assert model.resolve_renderer(norm, facts) == expected
+    norm = model_normalise.normalise(linux())
+    assert render_renderers.resolve_renderer(norm, facts) == expected
 
 
 def test_resolve_renderer_override_and_model_choice():
-    norm = model.normalise(linux(renderer='ifcfg'))
-    assert model.resolve_renderer(norm, {}) == 'ifcfg'
-    assert model.resolve_renderer(norm, {}, override='netplan') == 'netplan'
+    norm = model_normalise.normalise(linux(renderer='ifcfg'))
+    assert render_renderers.resolve_renderer(norm, {}) == 'ifcfg'
+    assert render_renderers.resolve_renderer(norm, {}, override='netplan') == 'netplan'
 
 
 def test_resolve_renderer_auto_without_facts_fails_clearly():
-    norm = model.normalise(linux())
-    with pytest.raises(model.ModelError) as err:
-        model.resolve_renderer(norm, None, host='kvm1')
+    norm = model_normalise.normalise(linux())
+    with pytest.raises(model_normalise.ModelError) as err:
+        render_renderers.resolve_renderer(norm, None, host='kvm1')
     assert 'host kvm1: kvm_network.renderer: renderer is auto but no OS facts' in str(err.value)
     assert 'kvm_network_renderer' in str(err.value)
 
 
 def test_resolve_renderer_unknown_os_and_override():
-    norm = model.normalise(linux())
-    with pytest.raises(model.ModelError):
-        model.resolve_renderer(norm, {'distribution': 'FreeBSD', 'os_family': 'FreeBSD'})
-    with pytest.raises(model.ModelError):
-        model.resolve_renderer(norm, {}, override='wicked')
+    norm = model_normalise.normalise(linux())
+    with pytest.raises(model_normalise.ModelError):
+        render_renderers.resolve_renderer(norm, {'distribution': 'FreeBSD', 'os_family': 'FreeBSD'})
+    with pytest.raises(model_normalise.ModelError):
+        render_renderers.resolve_renderer(norm, {}, override='wicked')
 
 
 class _NoDeepcopyMapping(dict):
@@ -423,5 +412,5 @@ def _wrap(value):
 def test_normalise_copies_without_deepcopy_and_leaves_the_input_alone(backend):
     data = _wrap(copy.deepcopy(SEED[backend]))
     before = copy.deepcopy(SEED[backend])
-    assert model.normalise(data, 'h1') == model.normalise(copy.deepcopy(SEED[backend]), 'h1')
+    assert model_normalise.normalise(data, 'h1') == model_normalise.normalise(copy.deepcopy(SEED[backend]), 'h1')
     assert dict(data) == before

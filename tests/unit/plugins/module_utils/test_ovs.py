@@ -10,14 +10,16 @@ import json
 
 import pytest
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _ovs
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import client as ovs_client
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import db as ovs_db
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import plan as ovs_plan
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import snapshot as ovs_snapshot
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl, Transaction
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     OvsCommandError,
     OvsError,
     OvsOutputError,
     OvsParameterError,
-    OvsVsctl,
-    Transaction,
 )
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs.replay import (
     SNAPSHOT_ARGS,
@@ -64,50 +66,50 @@ class StubModule(object):
     (['map', [['k', ['uuid', 'u1']]]], {'k': 'u1'}),
 ])
 def test_decode_datum(datum, expected):
-    assert _ovs.decode_datum(datum) == expected
+    assert ovs_db.decode_datum(datum) == expected
 
 
 @pytest.mark.parametrize('datum', [['set'], ['bag', []], [1, 2], ['set', [], 'x']])
 def test_decode_datum_rejects_garbage(datum):
     with pytest.raises(OvsOutputError):
-        _ovs.decode_datum(datum)
+        ovs_db.decode_datum(datum)
 
 
 @pytest.mark.parametrize('value, expected', [([], None), ([7], 7), (7, 7), ('secure', 'secure')])
 def test_optional(value, expected):
-    assert _ovs.optional(value) == expected
+    assert ovs_db.optional(value) == expected
 
 
 def test_optional_rejects_two_values():
     with pytest.raises(OvsOutputError):
-        _ovs.optional([1, 2])
+        ovs_db.optional([1, 2])
 
 
 @pytest.mark.parametrize('value, expected', [([], []), ('u', ['u']), (['a', 'b'], ['a', 'b'])])
 def test_as_list(value, expected):
-    assert _ovs.as_list(value) == expected
+    assert ovs_db.as_list(value) == expected
 
 
 def test_parse_json_documents_one_per_command():
-    docs = _ovs.parse_json_documents(fixture_text('seed'))
+    docs = ovs_db.parse_json_documents(fixture_text('seed'))
     headings = [d['headings'][:2] for d in docs]
     assert headings == [['ovs_version'], ['_uuid', 'name'], ['_uuid', 'name'], ['_uuid', 'name']]
-    assert _ovs.parse_json_documents('{"a":1}{"b":2}\n\n') == [{'a': 1}, {'b': 2}]
-    assert _ovs.parse_json_documents('') == []
+    assert ovs_db.parse_json_documents('{"a":1}{"b":2}\n\n') == [{'a': 1}, {'b': 2}]
+    assert ovs_db.parse_json_documents('') == []
 
 
 def test_parse_json_documents_rejects_text():
     with pytest.raises(OvsOutputError, match='not JSON'):
-        _ovs.parse_json_documents('{"data":[]}\novs-vsctl: unix:/x: database connection failed')
+        ovs_db.parse_json_documents('{"data":[]}\novs-vsctl: unix:/x: database connection failed')
 
 
 def test_table_rows():
-    rows = _ovs.table_rows({'headings': ['name', 'tag', 'trunks'], 'data': [['p1', ['set', []], ['set', [1, 2]]]]})
+    rows = ovs_db.table_rows({'headings': ['name', 'tag', 'trunks'], 'data': [['p1', ['set', []], ['set', [1, 2]]]]})
     assert rows == [{'name': 'p1', 'tag': [], 'trunks': [1, 2]}]
     with pytest.raises(OvsOutputError, match='2 values for 3 headings'):
-        _ovs.table_rows({'headings': ['a', 'b', 'c'], 'data': [[1, 2]]})
+        ovs_db.table_rows({'headings': ['a', 'b', 'c'], 'data': [[1, 2]]})
     with pytest.raises(OvsOutputError, match='not an ovs-vsctl JSON table'):
-        _ovs.table_rows(['data'])
+        ovs_db.table_rows(['data'])
 
 
 # --- encoding ------------------------------------------------------------------------------------
@@ -123,7 +125,7 @@ def test_table_rows():
     ('{}', '"{}"'),
 ])
 def test_quote(text, expected):
-    assert _ovs.quote(text) == expected
+    assert ovs_db.quote(text) == expected
 
 
 @pytest.mark.parametrize('column, value, expected', [
@@ -137,23 +139,23 @@ def test_quote(text, expected):
     ('type', '', 'type=""'),
 ])
 def test_column_arg(column, value, expected):
-    assert _ovs.column_arg(column, value) == expected
+    assert ovs_db.column_arg(column, value) == expected
 
 
 def test_map_key_arg():
-    assert _ovs.map_key_arg('other_config', 'bond-miimon-interval', '100') == 'other_config:bond-miimon-interval=100'
-    assert _ovs.map_key_arg('external_ids', 'x:y', 'a b') == 'external_ids:"x:y"="a b"'
+    assert ovs_db.map_key_arg('other_config', 'bond-miimon-interval', '100') == 'other_config:bond-miimon-interval=100'
+    assert ovs_db.map_key_arg('external_ids', 'x:y', 'a b') == 'external_ids:"x:y"="a b"'
 
 
 @pytest.mark.parametrize('value, expected', [(100, '100'), (True, 'true'), (False, 'false'), ('fast', 'fast'),
                                              (1.5, '1.5')])
 def test_config_string(value, expected):
-    assert _ovs.config_string(value) == expected
+    assert ovs_db.config_string(value) == expected
 
 
 def test_normalise_map_param():
-    assert _ovs.normalise_map_param(None) is None
-    assert _ovs.normalise_map_param({'bond-miimon-interval': 100, 'lacp-fallback-ab': True, 'gone': None}) == {
+    assert ovs_db.normalise_map_param(None) is None
+    assert ovs_db.normalise_map_param({'bond-miimon-interval': 100, 'lacp-fallback-ab': True, 'gone': None}) == {
         'bond-miimon-interval': '100', 'lacp-fallback-ab': 'true', 'gone': None}
 
 
@@ -166,13 +168,13 @@ def test_normalise_map_param():
     (None, {'a': '1'}, False, {'a': '1'}),
 ])
 def test_wanted_map(active, given, exclusive, expected):
-    assert _ovs.wanted_map(active, given, exclusive) == expected
+    assert ovs_db.wanted_map(active, given, exclusive) == expected
 
 
 def test_map_changes():
-    assert _ovs.map_changes({'a': '1', 'b': '2', 'c': '3'}, {'a': '1', 'b': '9', 'd': '4'}) == (
+    assert ovs_db.map_changes({'a': '1', 'b': '2', 'c': '3'}, {'a': '1', 'b': '9', 'd': '4'}) == (
         {'b': '9', 'd': '4'}, ['c'])
-    assert _ovs.map_changes(None, {}) == ({}, [])
+    assert ovs_db.map_changes(None, {}) == ({}, [])
 
 
 def test_transaction():
@@ -191,11 +193,11 @@ def test_transaction():
 
 def test_map_column_commands():
     txn = Transaction()
-    _ovs.map_column_commands(txn, 'Port', 'bond0', 'other_config', {'a': '1', 'x:y': '2'}, {'a': '5', 'n': 'v w'})
+    ovs_client.map_column_commands(txn, 'Port', 'bond0', 'other_config', {'a': '1', 'x:y': '2'}, {'a': '5', 'n': 'v w'})
     assert txn.commands == [['remove', 'Port', 'bond0', 'other_config', '"x:y"'],
                             ['set', 'Port', 'bond0', 'other_config:a=5', 'other_config:n="v w"']]
     txn = Transaction()
-    _ovs.map_column_commands(txn, 'Port', 'bond0', 'other_config', {'a': '1'}, {'a': '1'})
+    ovs_client.map_column_commands(txn, 'Port', 'bond0', 'other_config', {'a': '1'}, {'a': '1'})
     assert not txn
 
 
@@ -203,13 +205,13 @@ def test_port_column_commands_and_creation_args():
     txn = Transaction()
     active = {'tag': 5, 'trunks': [1], 'vlan_mode': None, 'other_config': {'k': 'v'}, 'external_ids': {}}
     wanted = {'tag': None, 'trunks': [1, 2], 'vlan_mode': 'trunk', 'other_config': {}, 'external_ids': {'o': 'a'}}
-    _ovs.port_column_commands(txn, 'p', active, wanted, ('tag', 'trunks', 'vlan_mode', 'other_config',
-                                                         'external_ids'))
+    ovs_plan.port_column_commands(txn, 'p', active, wanted, ('tag', 'trunks', 'vlan_mode', 'other_config',
+                                                             'external_ids'))
     assert txn.commands == [['clear', 'Port', 'p', 'tag'],
                             ['set', 'Port', 'p', 'trunks=[1,2]', 'vlan_mode=trunk'],
                             ['remove', 'Port', 'p', 'other_config', 'k'],
                             ['set', 'Port', 'p', 'external_ids:o=a']]
-    assert _ovs.creation_column_args(wanted, ('tag', 'trunks', 'vlan_mode', 'other_config', 'external_ids')) == [
+    assert ovs_plan.creation_column_args(wanted, ('tag', 'trunks', 'vlan_mode', 'other_config', 'external_ids')) == [
         'trunks=[1,2]', 'vlan_mode=trunk', 'external_ids:o=a']
 
 
@@ -220,21 +222,21 @@ def test_port_column_commands_and_creation_args():
 ])
 def test_validate_vlan_params(params, message):
     with pytest.raises(OvsParameterError, match=message):
-        _ovs.validate_vlan_params(params, 'port p')
-    _ovs.validate_vlan_params({'tag': -1, 'trunks': [0, 4095]}, 'port p')
+        ovs_plan.validate_vlan_params(params, 'port p')
+    ovs_plan.validate_vlan_params({'tag': -1, 'trunks': [0, 4095]}, 'port p')
 
 
 def test_wanted_port_columns():
     have = {'other_config': {'a': '1'}, 'external_ids': {'x': '1'}}
     params = {'tag': -1, 'trunks': [200, 100, 100], 'vlan_mode': 'access', 'other_config': {'b': 2},
               'other_config_exclusive': False, 'external_ids': {'x': None}}
-    assert _ovs.wanted_port_columns(params, have) == {
+    assert ovs_plan.wanted_port_columns(params, have) == {
         'tag': None, 'trunks': [100, 200], 'vlan_mode': 'access', 'other_config': {'a': '1', 'b': '2'},
         'external_ids': {}}
     # a fake bridge's VLAN fixes the tag; exclusive without keys empties other_config
-    assert _ovs.wanted_port_columns({'other_config_exclusive': True}, have, vlan=100) == {
+    assert ovs_plan.wanted_port_columns({'other_config_exclusive': True}, have, vlan=100) == {
         'tag': 100, 'other_config': {}}
-    assert _ovs.wanted_port_columns({}, None) == {}
+    assert ovs_plan.wanted_port_columns({}, None) == {}
 
 
 # --- the client ----------------------------------------------------------------------------------
@@ -272,9 +274,9 @@ def test_snapshot_argv_is_one_call_with_pinned_locale():
 def test_fixture_headings_match_client_columns():
     """The recorded fixtures answer exactly the columns the client asks for."""
     for name in ('empty', 'seed', 'ports', 'bridge_settings'):
-        docs = _ovs.parse_json_documents(fixture_text(name))
+        docs = ovs_db.parse_json_documents(fixture_text(name))
         assert [tuple(d['headings']) for d in docs] == [
-            _ovs.OPEN_VSWITCH_COLUMNS, _ovs.BRIDGE_COLUMNS, _ovs.PORT_COLUMNS, _ovs.INTERFACE_COLUMNS]
+            ovs_db.OPEN_VSWITCH_COLUMNS, ovs_db.BRIDGE_COLUMNS, ovs_db.PORT_COLUMNS, ovs_db.INTERFACE_COLUMNS]
 
 
 def test_client_list_and_find():
@@ -372,9 +374,9 @@ def test_snapshot_bridge_settings_and_fake_ids():
 
 def test_snapshot_rejects_dangling_references():
     with pytest.raises(OvsOutputError, match='missing interface'):
-        _ovs.OvsSnapshot.from_rows([], [], [{'_uuid': 'p', 'name': 'x', 'interfaces': ['nope']}], [])
+        ovs_snapshot.OvsSnapshot.from_rows([], [], [{'_uuid': 'p', 'name': 'x', 'interfaces': ['nope']}], [])
     with pytest.raises(OvsOutputError, match='missing port'):
-        _ovs.OvsSnapshot.from_rows([], [{'_uuid': 'b', 'name': 'br', 'ports': 'nope'}], [], [])
+        ovs_snapshot.OvsSnapshot.from_rows([], [{'_uuid': 'b', 'name': 'br', 'ports': 'nope'}], [], [])
 
 
 # --- the common flow -----------------------------------------------------------------------------
@@ -392,7 +394,7 @@ class FlowModule(StubModule):
 
 def _planner(changed, differs, warning=None):
     def plan(snapshot):
-        p = _ovs.OvsPlan()
+        p = ovs_plan.OvsPlan()
         p.tracker.add('tag', 1, 2 if differs else 1)
         p.before = {'state': 'present', 'tag': 1}
         p.after = {'state': 'present', 'tag': 2 if differs else 1}
@@ -407,14 +409,14 @@ def _planner(changed, differs, warning=None):
 def test_apply_plan_refuses_inconsistent_plans():
     for changed, differs in ((True, False), (False, True)):
         fake = FakeRunCommand().expect(argv=SNAPSHOT_ARGV, stdout=fixture_text('seed'))
-        with pytest.raises(_ovs.OvsStateError, match='internal error'):
-            _ovs.apply_plan(FlowModule(fake), OvsVsctl(FlowModule(fake)), _planner(changed, differs), 'port')
+        with pytest.raises(ovs_db.OvsStateError, match='internal error'):
+            ovs_plan.apply_plan(FlowModule(fake), OvsVsctl(FlowModule(fake)), _planner(changed, differs), 'port')
 
 
 def test_apply_plan_check_mode_and_warnings():
     fake = FakeRunCommand().expect(argv=SNAPSHOT_ARGV, stdout=fixture_text('seed'))
     module = FlowModule(fake, check_mode=True)
-    result = _ovs.apply_plan(module, OvsVsctl(module), _planner(True, True, warning='careful'), 'port')
+    result = ovs_plan.apply_plan(module, OvsVsctl(module), _planner(True, True, warning='careful'), 'port')
     assert fake.argvs == [SNAPSHOT_ARGV]
     assert result == {'changed': True, 'commands': [[VSCTL, '--timeout=10', '--', 'set', 'Port', 'p', 'tag=2']],
                       'differences': [{'name': 'tag', 'active': 1, 'wanted': 2}], 'recreated': False,

@@ -20,9 +20,11 @@ import yaml
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model, _ovs_plan
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import OvsStateError, OvsVsctl
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs_reconcile import (
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import desired as ovs_desired
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsStateError
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.state import (
     StatePlanner,
     bridge_params,
     reconcile,
@@ -47,11 +49,11 @@ def seed_model(datapath_type='system', **changes):
     data['ovs'] = {'datapath_type': datapath_type}
     for key, value in changes.items():
         data[key] = value
-    return _model.normalise(data, 'kvm1')
+    return model_normalise.normalise(data, 'kvm1')
 
 
 def seed_state(datapath_type='system', **changes):
-    return _ovs_plan.desired_state(seed_model(datapath_type, **changes))
+    return ovs_desired.desired_state(seed_model(datapath_type, **changes))
 
 
 def managed(model):
@@ -68,7 +70,7 @@ def test_bridge_params_real_fake_and_stp():
     assert (fake['parent'], fake['vlan'], fake['datapath_type']) == ('cloudbr0', 100, None)
     data = copy.deepcopy(SEED['openvswitch'])
     data['bridges']['cloudbr1'].update({'stp': True, 'forward_delay': 4})
-    params = bridge_params(_ovs_plan.desired_state(_model.normalise(data))['bridges']['cloudbr1'])
+    params = bridge_params(ovs_desired.desired_state(model_normalise.normalise(data))['bridges']['cloudbr1'])
     assert params['stp_enable'] is True
     assert params['other_config'] == {'stp-forward-delay': '4'}
 
@@ -129,14 +131,14 @@ def test_guest_and_foreign_ports_are_kept_and_reported():
 
 def test_bond_of_the_model_replaces_a_stale_single_nic_port():
     model = seed_model()
-    plan = StatePlanner(_ovs_plan.desired_state(model), managed(model))(snapshot_of('ports'))
+    plan = StatePlanner(ovs_desired.desired_state(model), managed(model))(snapshot_of('ports'))
     # eth9 is not the model's: it stays.
     assert ['--if-exists', 'del-port', 'eth9'] not in plan.txn.commands
     data = copy.deepcopy(SEED['openvswitch'])
     data['ethernets']['eth9'] = {}
     data['bonds']['bond1']['interfaces'] = ['eth2', 'eth9']
-    model = _model.normalise(data)
-    plan = StatePlanner(_ovs_plan.desired_state(model), managed(model))(snapshot_of('ports'))
+    model = model_normalise.normalise(data)
+    plan = StatePlanner(ovs_desired.desired_state(model), managed(model))(snapshot_of('ports'))
     assert plan.txn.commands[0] == ['--if-exists', 'del-port', 'eth9']
     assert any(c[:4] == ['create', 'Interface', 'name=eth9'] or c[1:4] == ['create', 'Interface', 'name=eth9']
                for c in plan.txn.commands)
@@ -162,7 +164,7 @@ def run(server, model, check_mode=False):
     with set_module_args({'_ansible_check_mode': check_mode, '_ansible_diff': True}):
         module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     client = OvsVsctl(module, binary=server.vsctl, db=server.db, no_wait=True, environ=server.environ)
-    return reconcile(module, client, _ovs_plan.desired_state(model), managed(model))
+    return reconcile(module, client, ovs_desired.desired_state(model), managed(model))
 
 
 def converge(server, model):
@@ -222,7 +224,7 @@ def test_drift_repaired_in_place_in_one_transaction(ovsdb):
     data = copy.deepcopy(SEED['openvswitch'])
     data['bonds']['bond0'].update({'primary': 'eth0', 'updelay': 200, 'downdelay': 100, 'mtu': 9000})
     data['bridges']['cloudbr0']['mtu'] = 9000
-    model = _model.normalise(data)
+    model = model_normalise.normalise(data)
     converge(ovsdb, model)
     assert get(ovsdb, 'Interface', 'cloudbr0', 'mtu_request') == '9000'
     bond0 = get(ovsdb, 'Port', 'bond0', '_uuid')
@@ -250,10 +252,10 @@ def test_drift_repaired_in_place_in_one_transaction(ovsdb):
 def test_model_option_removed_is_removed_and_foreign_keys_stay(ovsdb):
     data = copy.deepcopy(SEED['openvswitch'])
     data['bonds']['bond1'].update({'primary': 'eth2'})
-    converge(ovsdb, _model.normalise(data))
+    converge(ovsdb, model_normalise.normalise(data))
     ovsdb.run('set', 'Port', 'bond1', 'other_config:lacp-fallback-ab=true')
     del data['bonds']['bond1']['primary']
-    result = converge(ovsdb, _model.normalise(data))
+    result = converge(ovsdb, model_normalise.normalise(data))
     assert [d['name'] for d in result['differences']] == ['bond bond1.other_config']
     assert ovsdb.run('--if-exists', 'get', 'Port', 'bond1', 'other_config:bond-primary').strip() == ''
     assert get(ovsdb, 'Port', 'bond1', 'other_config:lacp-fallback-ab') == '"true"'
@@ -267,7 +269,7 @@ def test_bridges_the_model_does_not_name_are_left_alone(ovsdb):
     data = copy.deepcopy(SEED['openvswitch'])
     del data['bridges']['cloudbr100']
     del data['traffic_labels']['storage']
-    result = converge(ovsdb, _model.normalise(data))
+    result = converge(ovsdb, model_normalise.normalise(data))
     assert result['changed'] is False
     # Removal of a bridge is the network configuration's job (ifdown, netplan apply, nmcli):
     # the reconcile never deletes a bridge.

@@ -17,9 +17,17 @@ import os
 
 import pytest
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._properties import (
-    PropertiesError, PropertiesFile, escape_key, escape_value, format_line, loads, parse, unescape,
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.properties import (
+    PropertiesError,
+    PropertiesFile,
+    escape_key,
+    escape_value,
+    format_line,
+    loads,
+    parse,
+    unescape,
 )
+
 
 CASES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'modules', 'fixtures',
                      'properties', 'cases')

@@ -19,13 +19,12 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model as model_mod
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _render_ifcfg as ifcfg
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_common import (
-    MARKER,
-    RenderError,
-)
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import ifcfg as render_ifcfg
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.common import RenderError
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.golden import assert_golden
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import ABSENT, linux, linux_bond, ovs, ovs_bond, patched
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', '..', 'fixtures')
@@ -39,7 +38,7 @@ OPTIONS = {'host': 'kvmhost1', 'hostname': 'kvmhost1.mylab.local'}
 
 
 def norm(data):
-    return model_mod.normalise(data, 'kvmhost1')
+    return model_normalise.normalise(data, 'kvmhost1')
 
 
 def parse_assignments(text):
@@ -60,7 +59,7 @@ def parse_assignments(text):
 def render(data, **options):
     opts = dict(OPTIONS)
     opts.update(options)
-    res = ifcfg.render(norm(data), opts)
+    res = render_ifcfg.render(norm(data), opts)
     return dict((f['path'], f['content']) for f in res['files']), res
 
 
@@ -100,8 +99,8 @@ def test_golden_seed000(backend):
 
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_result_shape_and_determinism(backend, tmp_path):
-    first = ifcfg.render(norm(SEED[backend]), OPTIONS)
-    assert first == ifcfg.render(norm(copy.deepcopy(SEED[backend])), dict(OPTIONS))
+    first = render_ifcfg.render(norm(SEED[backend]), OPTIONS)
+    assert first == render_ifcfg.render(norm(copy.deepcopy(SEED[backend])), dict(OPTIONS))
     assert first['renderer'] == 'ifcfg' and first['marker'] == MARKER
     devices = ['bond0', 'bond1', 'cloudbr0', 'cloudbr1', 'cloudbr100', 'eth0', 'eth1', 'eth2', 'eth3']
     if backend == 'linux_bridge':
@@ -249,148 +248,112 @@ def test_network_file_without_hostname():
 
 
 # -- one case per option and branch -----------------------------------------------------------------
-def _linux(**bridges):
-    return {'backend': 'linux_bridge',
-            'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {}},
-            'bonds': {'bond0': {'interfaces': ['eth0', 'eth1']}},
-            'bridges': bridges or {'cloudbr0': {'uplink': 'bond0'}}}
 
 
-def _ovs(**bridges):
-    data = _linux(**bridges)
-    data['backend'] = 'openvswitch'
-    return data
-
-
-def _with(data, path, value):
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-    return data
-
-
-def _bond(mode, **opts):
-    data = _linux()
-    opts['interfaces'] = ['eth0', 'eth1']
-    opts['mode'] = mode
-    data['bonds']['bond0'] = opts
-    return data
-
-
-def _ovs_bond(**opts):
-    data = _ovs()
-    opts['interfaces'] = ['eth0', 'eth1']
-    data['bonds']['bond0'] = opts
-    return data
-
-
-ABSENT = object()
 ROUTES = {'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '2001:db8::20/64'],
           'routes': [{'to': '203.0.113.0/24', 'via': '198.51.100.254'}, {'to': '192.0.2.0/24', 'via': '198.51.100.253'},
                      {'to': '2001:db8:9::/48', 'via': '2001:db8::fe', 'metric': 7}]}
 CASES = [
     # (id, model data, [(file, key, value or ABSENT)]); file is a device name, 'network', or route-/route6- file
-    ('linux-balance-rr-number', _bond(0), [('bond0', 'BONDING_OPTS', 'mode=balance-rr miimon=100')]),
-    ('linux-active-backup', _bond('active-backup', primary='eth1', updelay=200, downdelay=300),
+    ('linux-balance-rr-number', linux_bond(0), [('bond0', 'BONDING_OPTS', 'mode=balance-rr miimon=100')]),
+    ('linux-active-backup', linux_bond('active-backup', primary='eth1', updelay=200, downdelay=300),
      [('bond0', 'BONDING_OPTS', 'mode=active-backup miimon=100 updelay=200 downdelay=300 primary=eth1')]),
-    ('linux-balance-xor', _bond('balance-xor', xmit_hash_policy='layer2+3'),
+    ('linux-balance-xor', linux_bond('balance-xor', xmit_hash_policy='layer2+3'),
      [('bond0', 'BONDING_OPTS', 'mode=balance-xor miimon=100 xmit_hash_policy=layer2+3')]),
-    ('linux-broadcast', _bond('broadcast'), [('bond0', 'BONDING_OPTS', 'mode=broadcast miimon=100')]),
-    ('linux-802.3ad', _bond('802.3ad', lacp_rate='fast', xmit_hash_policy='layer3+4', miimon=50),
+    ('linux-broadcast', linux_bond('broadcast'), [('bond0', 'BONDING_OPTS', 'mode=broadcast miimon=100')]),
+    ('linux-802.3ad', linux_bond('802.3ad', lacp_rate='fast', xmit_hash_policy='layer3+4', miimon=50),
      [('bond0', 'BONDING_OPTS', 'mode=802.3ad miimon=50 lacp_rate=fast xmit_hash_policy=layer3+4')]),
-    ('linux-balance-tlb', _bond('balance-tlb', primary='eth0'),
+    ('linux-balance-tlb', linux_bond('balance-tlb', primary='eth0'),
      [('bond0', 'BONDING_OPTS', 'mode=balance-tlb miimon=100 primary=eth0')]),
-    ('linux-balance-alb', _bond('balance-alb', xmit_hash_policy='encap3+4'),
+    ('linux-balance-alb', linux_bond('balance-alb', xmit_hash_policy='encap3+4'),
      [('bond0', 'BONDING_OPTS', 'mode=balance-alb miimon=100 xmit_hash_policy=encap3+4')]),
-    ('linux-miimon-0', _bond('active-backup', miimon=0), [('bond0', 'BONDING_OPTS', 'mode=active-backup miimon=0')]),
-    ('linux-mtu', _with(_with(_with(_linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000},
-                                           cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
-                                    ('bonds', 'bond0', 'mtu'), 9000),
-                              ('ethernets', 'eth0', 'mtu'), 9000), ('ethernets', 'eth1', 'mtu'), 9000),
+    ('linux-miimon-0', linux_bond('active-backup', miimon=0), [('bond0', 'BONDING_OPTS', 'mode=active-backup miimon=0')]),
+    ('linux-mtu', patched(patched(patched(linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000},
+                                                cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
+                                          ('bonds', 'bond0', 'mtu'), 9000),
+                                  ('ethernets', 'eth0', 'mtu'), 9000), ('ethernets', 'eth1', 'mtu'), 9000),
      [('bond0', 'MTU', '9000'), ('eth0', 'MTU', '9000'), ('cloudbr0', 'MTU', '9000'), ('bond0.9', 'MTU', '9000'),
       ('cloudbr9', 'MTU', '9000'), ('eth2', 'MTU', ABSENT)]),
-    ('linux-stp', _linux(cloudbr0={'uplink': 'bond0', 'stp': True}), [('cloudbr0', 'STP', 'yes'), ('cloudbr0', 'DELAY', '15')]),
-    ('linux-stp-delay', _linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}), [('cloudbr0', 'DELAY', '4')]),
-    ('linux-single-nic', _linux(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}),
+    ('linux-stp', linux(cloudbr0={'uplink': 'bond0', 'stp': True}), [('cloudbr0', 'STP', 'yes'), ('cloudbr0', 'DELAY', '15')]),
+    ('linux-stp-delay', linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}), [('cloudbr0', 'DELAY', '4')]),
+    ('linux-single-nic', linux(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}),
      [('eth2', 'BRIDGE', 'cloudbr0'), ('eth2', 'MASTER', ABSENT), ('bond0', 'BRIDGE', ABSENT),
       ('cloudbr0', 'IPADDR', '198.51.100.2')]),
-    ('linux-host-only', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr5={}),
+    ('linux-host-only', linux(cloudbr0={'uplink': 'bond0'}, cloudbr5={}),
      [('cloudbr5', 'BOOTPROTO', 'none'), ('cloudbr5', 'IPV6INIT', 'no'), ('cloudbr5', 'DEFROUTE', 'no'),
       ('eth2', 'BRIDGE', ABSENT), ('eth2', 'MASTER', ABSENT)]),
-    ('linux-vlan-on-nic', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'eth2', 'vlan': 7}),
+    ('linux-vlan-on-nic', linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'eth2', 'vlan': 7}),
      [('eth2.7', 'VLAN', 'yes'), ('eth2.7', 'PHYSDEV', 'eth2'), ('eth2.7', 'BRIDGE', 'cloudbr7'), ('eth2', 'BRIDGE', ABSENT)]),
-    ('linux-vlan-interface-vlanN', _linux(cloudbr0={'uplink': 'bond0'},
-                                          cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'vlan7'}),
+    ('linux-vlan-interface-vlanN', linux(cloudbr0={'uplink': 'bond0'},
+                                         cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'vlan7'}),
      [('vlan7', 'DEVICE', 'vlan7'), ('vlan7', 'PHYSDEV', 'bond0'), ('vlan7', 'VLAN', 'yes')]),
-    ('linux-rename-by-mac', _with(_linux(), ('ethernets', 'eth0', 'match'), {'macaddress': '52:54:00:aa:bb:01'}),
+    ('linux-rename-by-mac', patched(linux(), ('ethernets', 'eth0', 'match'), {'macaddress': '52:54:00:aa:bb:01'}),
      [('eth0', 'HWADDR', '52:54:00:AA:BB:01'), ('eth0', 'DEVICE', 'eth0'), ('eth1', 'HWADDR', ABSENT)]),
-    ('dhcp4', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True}),
+    ('dhcp4', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True}),
      [('cloudbr0', 'BOOTPROTO', 'dhcp'), ('cloudbr0', 'DEFROUTE', 'yes'), ('cloudbr0', 'IPADDR', ABSENT)]),
-    ('dhcp4-beside-static-gateway', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'],
-                                                     'gateway4': '198.51.100.1'},
-                                           cloudbr5={'uplink': 'eth2', 'dhcp4': True}),
+    ('dhcp4-beside-static-gateway', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'],
+                                                    'gateway4': '198.51.100.1'},
+                                          cloudbr5={'uplink': 'eth2', 'dhcp4': True}),
      [('cloudbr5', 'DEFROUTE', 'no'), ('cloudbr0', 'DEFROUTE', 'yes')]),
-    ('dhcp4-gateway-as-route', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'gateway4': '198.51.100.1'}),
+    ('dhcp4-gateway-as-route', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'gateway4': '198.51.100.1'}),
      [('cloudbr0', 'GATEWAY', ABSENT), ('route-cloudbr0', 'ADDRESS0', '0.0.0.0'), ('route-cloudbr0', 'NETMASK0', '0.0.0.0'),
       ('route-cloudbr0', 'GATEWAY0', '198.51.100.1'), ('network', 'GATEWAY', '198.51.100.1')]),
-    ('gateway-outside-first-subnet', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '203.0.113.5/28'],
-                                                      'gateway4': '203.0.113.1'}),
+    ('gateway-outside-first-subnet', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '203.0.113.5/28'],
+                                                     'gateway4': '203.0.113.1'}),
      [('cloudbr0', 'IPADDR0', '198.51.100.20'), ('cloudbr0', 'PREFIX0', '24'), ('cloudbr0', 'IPADDR1', '203.0.113.5'),
       ('cloudbr0', 'PREFIX1', '28'), ('cloudbr0', 'IPADDR', ABSENT), ('cloudbr0', 'GATEWAY', ABSENT),
       ('cloudbr0', 'DEFROUTE', 'yes'), ('route-cloudbr0', 'GATEWAY0', '203.0.113.1')]),
-    ('dhcp6', _linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True}),
+    ('dhcp6', linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True}),
      [('cloudbr0', 'IPV6INIT', 'yes'), ('cloudbr0', 'DHCPV6C', 'yes'), ('cloudbr0', 'IPV6_AUTOCONF', 'yes'),
       ('cloudbr0', 'BOOTPROTO', 'none'), ('network', 'NETWORKING_IPV6', 'yes'), ('network', 'IPV6_AUTOCONF', ABSENT)]),
-    ('ipv6-static', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '2001:db8:1::20/64'],
-                                     'gateway6': '2001:db8::1',
-                                     'nameservers': {'addresses': ['2001:db8::53'], 'search': ['a.example', 'b.example']}}),
+    ('ipv6-static', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '2001:db8:1::20/64'],
+                                    'gateway6': '2001:db8::1',
+                                    'nameservers': {'addresses': ['2001:db8::53'], 'search': ['a.example', 'b.example']}}),
      [('cloudbr0', 'IPV6INIT', 'yes'), ('cloudbr0', 'IPV6_AUTOCONF', 'no'), ('cloudbr0', 'IPV6ADDR', '2001:db8::20/64'),
       ('cloudbr0', 'IPV6ADDR_SECONDARIES', '2001:db8:1::20/64'), ('cloudbr0', 'IPV6_DEFAULTGW', '2001:db8::1'),
       ('cloudbr0', 'DNS1', '2001:db8::53'), ('cloudbr0', 'DOMAIN', 'a.example b.example'), ('cloudbr0', 'DHCPV6C', ABSENT)]),
-    ('ipv6-link-local-gateway', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24', '2001:db8::2/64'],
-                                                 'gateway6': 'fe80::1'}),
+    ('ipv6-link-local-gateway', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24', '2001:db8::2/64'],
+                                                'gateway6': 'fe80::1'}),
      [('cloudbr0', 'IPV6INIT', 'yes'), ('cloudbr0', 'IPV6_DEFAULTGW', 'fe80::1%cloudbr0'), ('cloudbr0', 'IPV6ADDR', '2001:db8::2/64')]),
-    ('routes', _linux(cloudbr0=ROUTES),
+    ('routes', linux(cloudbr0=ROUTES),
      [('route-cloudbr0', 'ADDRESS0', '203.0.113.0'), ('route-cloudbr0', 'NETMASK0', '255.255.255.0'),
       ('route-cloudbr0', 'GATEWAY0', '198.51.100.254'), ('route-cloudbr0', 'ADDRESS1', '192.0.2.0'),
       ('route-cloudbr0', 'GATEWAY1', '198.51.100.253'), ('route-cloudbr0', 'METRIC0', ABSENT)]),
-    ('ovs-active-backup', _ovs_bond(mode='active-backup', primary='eth1', updelay=200, downdelay=100),
+    ('ovs-active-backup', ovs_bond(mode='active-backup', primary='eth1', updelay=200, downdelay=100),
      [('bond0', 'OVS_OPTIONS', 'bond_mode=active-backup lacp=off other_config:bond-detect-mode=miimon '
                                'other_config:bond-miimon-interval=100 bond_updelay=200 bond_downdelay=100 '
                                'other_config:bond-primary=eth1')]),
-    ('ovs-balance-tcp', _ovs_bond(mode='balance-tcp', lacp='active', lacp_rate='fast'),
+    ('ovs-balance-tcp', ovs_bond(mode='balance-tcp', lacp='active', lacp_rate='fast'),
      [('bond0', 'OVS_OPTIONS', 'bond_mode=balance-tcp lacp=active other_config:bond-detect-mode=miimon '
                                'other_config:bond-miimon-interval=100 other_config:lacp-time=fast')]),
-    ('ovs-balance-slb-carrier', _ovs_bond(mode='balance-slb', lacp='passive', miimon=0),
+    ('ovs-balance-slb-carrier', ovs_bond(mode='balance-slb', lacp='passive', miimon=0),
      [('bond0', 'OVS_OPTIONS', 'bond_mode=balance-slb lacp=passive other_config:bond-detect-mode=carrier')]),
-    ('ovs-netdev', _with(_ovs(), ('ovs',), {'datapath_type': 'netdev'}),
+    ('ovs-netdev', patched(ovs(), ('ovs',), {'datapath_type': 'netdev'}),
      [('cloudbr0', 'OVS_EXTRA', 'set bridge cloudbr0 datapath_type=netdev')]),
-    ('ovs-stp', _ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 5}),
+    ('ovs-stp', ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 5}),
      [('cloudbr0', 'STP', 'true'), ('cloudbr0', 'OVS_EXTRA', 'set bridge cloudbr0 other_config:stp-forward-delay=5'),
       ('cloudbr0', 'DELAY', ABSENT)]),
-    ('ovs-mtu', _with(_with(_ovs(cloudbr0={'uplink': 'bond0', 'mtu': 9000}, cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
-                            ('bonds', 'bond0', 'mtu'), 9000), ('ethernets', 'eth0', 'mtu'), 9000),
+    ('ovs-mtu', patched(patched(ovs(cloudbr0={'uplink': 'bond0', 'mtu': 9000}, cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
+                                ('bonds', 'bond0', 'mtu'), 9000), ('ethernets', 'eth0', 'mtu'), 9000),
      [('cloudbr0', 'MTU', '9000'), ('cloudbr0', 'OVS_EXTRA', 'set Interface cloudbr0 mtu_request=9000'),
       ('cloudbr9', 'OVS_EXTRA', 'set Interface cloudbr9 mtu_request=9000'),
       ('bond0', 'OVS_EXTRA', 'set Interface eth0 mtu_request=9000 -- set Interface eth1 mtu_request=9000'),
       ('eth0', 'MTU', '9000'), ('eth1', 'MTU', '9000'), ('eth2', 'MTU', ABSENT)]),
-    ('ovs-netdev-stp-mtu', _with(_ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'mtu': 1400}), ('ovs',), {'datapath_type': 'netdev'}),
+    ('ovs-netdev-stp-mtu', patched(ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'mtu': 1400}), ('ovs',), {'datapath_type': 'netdev'}),
      [('cloudbr0', 'OVS_EXTRA', 'set bridge cloudbr0 datapath_type=netdev -- set bridge cloudbr0 '
                                 'other_config:stp-forward-delay=15 -- set Interface cloudbr0 mtu_request=1400')]),
-    ('ovs-single-nic', _with(_with(_ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}), ('ethernets', 'eth2', 'mtu'), 9000),
-                             ('bonds',), {}),
+    ('ovs-single-nic', patched(patched(ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}), ('ethernets', 'eth2', 'mtu'), 9000),
+                               ('bonds',), {}),
      [('eth2', 'TYPE', 'OVSPort'), ('eth2', 'DEVICETYPE', 'ovs'), ('eth2', 'OVS_BRIDGE', 'cloudbr0'),
       ('eth2', 'OVS_EXTRA', 'set Interface eth2 mtu_request=9000'), ('eth0', 'TYPE', 'Ethernet')]),
-    ('ovs-dhcp', _ovs(cloudbr0={'uplink': 'bond0', 'dhcp4': True}),
+    ('ovs-dhcp', ovs(cloudbr0={'uplink': 'bond0', 'dhcp4': True}),
      [('cloudbr0', 'OVSBOOTPROTO', 'dhcp'), ('cloudbr0', 'OVSDHCPINTERFACES', 'bond0'), ('cloudbr0', 'BOOTPROTO', 'none')]),
-    ('ovs-host-only-dhcp', _ovs(cloudbr0={'uplink': 'bond0'}, cloudbr5={'dhcp4': True}),
+    ('ovs-host-only-dhcp', ovs(cloudbr0={'uplink': 'bond0'}, cloudbr5={'dhcp4': True}),
      [('cloudbr5', 'BOOTPROTO', 'dhcp'), ('cloudbr5', 'OVSBOOTPROTO', ABSENT)]),
-    ('ovs-fake-bridge-dhcp', _ovs(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'dhcp4': True}),
+    ('ovs-fake-bridge-dhcp', ovs(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'dhcp4': True}),
      [('cloudbr7', 'OVS_OPTIONS', 'cloudbr0 7'), ('cloudbr7', 'OVSREQUIRES', 'cloudbr0'), ('cloudbr7', 'BOOTPROTO', 'dhcp'),
       ('cloudbr7', 'STP', ABSENT), ('cloudbr7', 'OVS_EXTRA', ABSENT)]),
-    ('ovs-rename-by-mac', _with(_ovs(), ('ethernets', 'eth1', 'match'), {'macaddress': '52:54:00:aa:bb:02'}),
+    ('ovs-rename-by-mac', patched(ovs(), ('ethernets', 'eth1', 'match'), {'macaddress': '52:54:00:aa:bb:02'}),
      [('eth1', 'HWADDR', '52:54:00:AA:BB:02'), ('eth1', 'HOTPLUG', 'no')]),
 ]
 
@@ -416,7 +379,7 @@ def test_routes_with_metric_use_ip_route_lines(tmp_path):
     bridge = dict(ROUTES, routes=[{'to': '203.0.113.0/24', 'via': '198.51.100.254', 'metric': 50},
                                   {'to': 'default', 'via': '198.51.100.1'},
                                   {'to': '2001:db8:9::/48', 'via': '2001:db8::fe', 'metric': 7}])
-    files, res = render(_linux(cloudbr0=bridge))
+    files, res = render(linux(cloudbr0=bridge))
     body = [line for line in files[SCRIPTS + 'route-cloudbr0'].splitlines() if not line.startswith('#')]
     # initscripts' ADDRESSn format has no metric: ip route argument lines instead.
     assert body == ['203.0.113.0/24 via 198.51.100.254 dev cloudbr0 metric 50',
@@ -442,11 +405,11 @@ def test_fake_bridge_comment_explains_ovs_options():
 
 # -- errors -----------------------------------------------------------------------------------------
 ERRORS = [
-    ('dhcp4-and-static', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'addresses': ['198.51.100.2/24']}),
+    ('dhcp4-and-static', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'addresses': ['198.51.100.2/24']}),
      ['bridge cloudbr0', 'dhcp4', '198.51.100.2/24', 'Fix:']),
-    ('vlan-name', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'bond7'}),
+    ('vlan-name', linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'bond7'}),
      ['bridge cloudbr7', 'bond7', 'bond0.7', 'vlan7', 'Fix:']),
-    ('vlan-name-wrong-id', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'vlan8'}),
+    ('vlan-name-wrong-id', linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'vlan8'}),
      ['vlan8', 'vlan7']),
 ]
 
@@ -454,7 +417,7 @@ ERRORS = [
 @pytest.mark.parametrize('case_id,data,words', ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors(case_id, data, words):
     with pytest.raises(RenderError) as err:
-        ifcfg.render(norm(data), OPTIONS)
+        render_ifcfg.render(norm(data), OPTIONS)
     for word in words:
         assert word in str(err.value)
     assert str(err.value).startswith('host ' + OPTIONS['host'] + ': ')
@@ -465,7 +428,7 @@ def test_errors(case_id, data, words):
     ('fe80::1%cloudbr0', 'fe80::1%cloudbr0'), ('', '""'),
 ])
 def test_quote(value, quoted):
-    assert ifcfg.quote(value) == quoted
+    assert render_ifcfg.quote(value) == quoted
     if BASH is None:
         pytest.skip('bash is not installed')
     proc = subprocess.run(['env', '-i', BASH, '-c', 'X=%s; printf %%s "$X"' % quoted], stdout=subprocess.PIPE,

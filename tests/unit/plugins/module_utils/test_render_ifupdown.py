@@ -17,10 +17,12 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model as model_mod
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _render_ifupdown as ifupdown
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_common import MARKER
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import ifupdown as render_ifupdown
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import systemd_link as render_systemd_link
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.golden import assert_golden
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import linux, ovs, patched
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', '..', 'fixtures')
@@ -32,7 +34,7 @@ IFQUERY = shutil.which('ifquery')
 
 
 def norm(data):
-    return model_mod.normalise(data, 'kvm1')
+    return model_normalise.normalise(data, 'kvm1')
 
 
 def parse_interfaces(text):
@@ -65,9 +67,9 @@ def parse_interfaces(text):
 
 
 def rendered_interfaces(data, **options):
-    res = ifupdown.render(norm(data), options or None)
+    res = render_ifupdown.render(norm(data), options or None)
     files = dict((f['path'], f['content']) for f in res['files'])
-    return parse_interfaces(files[ifupdown.PATH]), files
+    return parse_interfaces(files[render_ifupdown.PATH]), files
 
 
 def option(stanzas, key, name):
@@ -112,7 +114,7 @@ def ifquery_check(tmp_path, content):
 # -- golden files -----------------------------------------------------------------------------------
 def _golden_render(backend):
     data = copy.deepcopy(SEED[backend])
-    return ifupdown.render(norm(data))
+    return render_ifupdown.render(norm(data))
 
 
 @pytest.mark.parametrize('backend', BACKENDS)
@@ -125,8 +127,8 @@ def test_golden_seed000(backend):
 
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_result_shape_and_determinism(backend):
-    first = ifupdown.render(norm(SEED[backend]))
-    assert first == ifupdown.render(norm(copy.deepcopy(SEED[backend])))
+    first = render_ifupdown.render(norm(SEED[backend]))
+    assert first == render_ifupdown.render(norm(copy.deepcopy(SEED[backend])))
     assert first['renderer'] == 'ifupdown'
     assert first['marker'] == MARKER
     assert first['owned'] == ['/etc/network/interfaces.d/cloudstack-kvm',
@@ -138,7 +140,7 @@ def test_result_shape_and_determinism(backend):
 
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_seed_parses_with_ifquery(tmp_path, backend):
-    content = ifupdown.render(norm(SEED[backend]))['files'][0]['content']
+    content = render_ifupdown.render(norm(SEED[backend]))['files'][0]['content']
     out = ifquery_check(tmp_path, content)
     assert 'address: 192.168.100.20' in out['cloudbr0']
     assert 'netmask: 255.255.255.0' in out['cloudbr0']
@@ -265,26 +267,6 @@ def test_seed_linux_values():
 
 
 # -- one case per option and branch -----------------------------------------------------------------
-def _linux(**bridges):
-    return {'backend': 'linux_bridge',
-            'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {}},
-            'bonds': {'bond0': {'interfaces': ['eth0', 'eth1']}},
-            'bridges': bridges or {'cloudbr0': {'uplink': 'bond0'}}}
-
-
-def _ovs(**bridges):
-    data = _linux(**bridges)
-    data['backend'] = 'openvswitch'
-    return data
-
-
-def _with(data, path, value):
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-    return data
 
 
 B0 = ('bond0', 'inet')
@@ -295,7 +277,7 @@ ROUTES = {'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '198.51.100.21/24
 
 CASES = [
     # (id, model data, [(stanza key, option, expected value or (method,))], absent [(stanza key, option)])
-    ('linux-mode-number', _with(_linux(), ('bonds', 'bond0', 'mode'), 0),
+    ('linux-mode-number', patched(linux(), ('bonds', 'bond0', 'mode'), 0),
      [(B0, 'bond-mode', 'balance-rr')], []),
     ('linux-802.3ad', {'backend': 'linux_bridge', 'ethernets': {'eth0': {}, 'eth1': {}},
                        'bonds': {'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': '802.3ad', 'lacp_rate': 'fast',
@@ -304,67 +286,67 @@ CASES = [
      [(B0, 'bond-mode', '802.3ad'), (B0, 'bond-lacp-rate', 'fast'), (B0, 'bond-xmit-hash-policy', 'layer3+4'),
       (B0, 'bond-miimon', '50'), (B0, 'bond-updelay', '100'), (B0, 'bond-downdelay', '150')],
      [(B0, 'bond-primary')]),
-    ('linux-balance-xor', _with(_with(_linux(), ('bonds', 'bond0', 'mode'), 'balance-xor'),
-                                ('bonds', 'bond0', 'xmit_hash_policy'), 'encap3+4'),
+    ('linux-balance-xor', patched(patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-xor'),
+                                  ('bonds', 'bond0', 'xmit_hash_policy'), 'encap3+4'),
      [(B0, 'bond-xmit-hash-policy', 'encap3+4')], [(B0, 'bond-lacp-rate')]),
-    ('linux-broadcast', _with(_linux(), ('bonds', 'bond0', 'mode'), 'broadcast'), [(B0, 'bond-mode', 'broadcast')], []),
-    ('linux-balance-tlb-primary', _with(_with(_linux(), ('bonds', 'bond0', 'mode'), 'balance-tlb'), ('bonds', 'bond0', 'primary'), 'eth1'),
+    ('linux-broadcast', patched(linux(), ('bonds', 'bond0', 'mode'), 'broadcast'), [(B0, 'bond-mode', 'broadcast')], []),
+    ('linux-balance-tlb-primary', patched(patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-tlb'), ('bonds', 'bond0', 'primary'), 'eth1'),
      [(B0, 'bond-primary', 'eth1')], []),
-    ('linux-balance-alb', _with(_linux(), ('bonds', 'bond0', 'mode'), 'balance-alb'), [(B0, 'bond-mode', 'balance-alb')], []),
-    ('linux-bond-mtu-bridge-mtu', _with(_linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000}), ('bonds', 'bond0', 'mtu'), 9000),
+    ('linux-balance-alb', patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-alb'), [(B0, 'bond-mode', 'balance-alb')], []),
+    ('linux-bond-mtu-bridge-mtu', patched(linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000}), ('bonds', 'bond0', 'mtu'), 9000),
      [(B0, 'mtu', '9000'), (BR, 'mtu', '9000')], []),
-    ('linux-nic-mtu-single-nic-bridge', _with(_linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2', 'mtu'), 1400),
+    ('linux-nic-mtu-single-nic-bridge', patched(linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2', 'mtu'), 1400),
      [(('eth2', 'inet'), 'mtu', '1400'), (BR, 'bridge_ports', 'eth2')], []),
-    ('linux-host-only', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr9={}),
+    ('linux-host-only', linux(cloudbr0={'uplink': 'bond0'}, cloudbr9={}),
      [(('cloudbr9', 'inet'), 'bridge_ports', 'none'), (('cloudbr9', 'inet'), None, ('manual',))], []),
-    ('linux-dhcp-both', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'dhcp6': True}),
+    ('linux-dhcp-both', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'dhcp6': True}),
      [(BR, None, ('dhcp',)), (('cloudbr0', 'inet6'), None, ('dhcp',))], [(BR, 'address')]),
-    ('linux-dhcp4-gateway', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'gateway4': '198.51.100.1'}),
+    ('linux-dhcp4-gateway', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'gateway4': '198.51.100.1'}),
      [(BR, 'up', 'ip route add default via 198.51.100.1 dev cloudbr0')], [(BR, 'gateway')]),
-    ('linux-ipv6-static', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '2001:db8:1::20/64'],
-                                           'gateway6': '2001:db8::1',
-                                           'routes': [{'to': '2001:db8:99::/48', 'via': '2001:db8::fe', 'metric': 10}]}),
+    ('linux-ipv6-static', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '2001:db8:1::20/64'],
+                                          'gateway6': '2001:db8::1',
+                                          'routes': [{'to': '2001:db8:99::/48', 'via': '2001:db8::fe', 'metric': 10}]}),
      [(BR, None, ('manual',)), (('cloudbr0', 'inet6'), 'address', '2001:db8::20'), (('cloudbr0', 'inet6'), 'netmask', '64'),
       (('cloudbr0', 'inet6'), 'gateway', '2001:db8::1'),
       (('cloudbr0', 'inet6'), 'up', 'ip -6 route add 2001:db8:99::/48 via 2001:db8::fe dev cloudbr0 metric 10'),
       (('cloudbr0', 'inet6', 1), 'address', '2001:db8:1::20')], []),
-    ('linux-dhcp6-gateway6-extra-address', _linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True, 'addresses': ['2001:db8::20/64'],
-                                                            'gateway6': 'fe80::1'}),
+    ('linux-dhcp6-gateway6-extra-address', linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True, 'addresses': ['2001:db8::20/64'],
+                                                           'gateway6': 'fe80::1'}),
      [(('cloudbr0', 'inet6'), None, ('dhcp',)), (('cloudbr0', 'inet6'), 'up', 'ip -6 route add default via fe80::1 dev cloudbr0'),
       (('cloudbr0', 'inet6', 1), 'address', '2001:db8::20')], []),
-    ('linux-routes-two-addresses', _linux(cloudbr0=ROUTES),
+    ('linux-routes-two-addresses', linux(cloudbr0=ROUTES),
      [(BR, 'address', '198.51.100.20'), (('cloudbr0', 'inet', 1), 'address', '198.51.100.21'),
       (BR, 'up', ['ip route add 203.0.113.0/24 via 198.51.100.254 dev cloudbr0 metric 50',
                   'ip route add 192.0.2.0/24 via 198.51.100.253 dev cloudbr0'])], []),
-    ('linux-default-route-in-routes', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24'],
-                                                       'routes': [{'to': 'default', 'via': '198.51.100.1', 'metric': 100}]}),
+    ('linux-default-route-in-routes', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24'],
+                                                      'routes': [{'to': 'default', 'via': '198.51.100.1', 'metric': 100}]}),
      [(BR, 'up', 'ip route add default via 198.51.100.1 dev cloudbr0 metric 100')], [(BR, 'gateway')]),
-    ('linux-stp', _linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}),
+    ('linux-stp', linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}),
      [(BR, 'bridge_stp', 'on'), (BR, 'bridge_fd', '4')], []),
-    ('linux-dns-search-only', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'nameservers': {'search': ['a.example', 'b.example']}}),
+    ('linux-dns-search-only', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'nameservers': {'search': ['a.example', 'b.example']}}),
      [(BR, 'dns-search', 'a.example b.example')], [(BR, 'dns-nameservers')]),
-    ('linux-vlan-name-mtu', _with(_linux(cloudbr0={'uplink': 'bond0'},
-                                         cloudbr200={'uplink': 'bond0', 'vlan': 200, 'vlan_interface': 'vlan200', 'mtu': 9000}),
-                                  ('bonds', 'bond0', 'mtu'), 9000),
+    ('linux-vlan-name-mtu', patched(linux(cloudbr0={'uplink': 'bond0'},
+                                          cloudbr200={'uplink': 'bond0', 'vlan': 200, 'vlan_interface': 'vlan200', 'mtu': 9000}),
+                                    ('bonds', 'bond0', 'mtu'), 9000),
      [(('vlan200', 'inet'), 'vlan-raw-device', 'bond0'), (('vlan200', 'inet'), 'mtu', '9000'),
       (('cloudbr200', 'inet'), 'bridge_ports', 'vlan200')], []),
     ('linux-unused-nic-auto', {'backend': 'linux_bridge', 'ethernets': {'eth0': {}, 'eth5': {'mtu': 9000}},
                                'bridges': {'cloudbr0': {'uplink': 'eth0'}}},
      [(('eth5', 'inet'), 'mtu', '9000')], []),
-    ('ovs-balance-tcp-lacp', _with(_with(_with(_ovs(), ('bonds', 'bond0', 'mode'), 'balance-tcp'), ('bonds', 'bond0', 'lacp'), 'active'),
-                                   ('bonds', 'bond0', 'lacp_rate'), 'fast'),
+    ('ovs-balance-tcp-lacp', patched(patched(patched(ovs(), ('bonds', 'bond0', 'mode'), 'balance-tcp'), ('bonds', 'bond0', 'lacp'), 'active'),
+                                     ('bonds', 'bond0', 'lacp_rate'), 'fast'),
      [(B0, 'ovs_options', 'bond_mode=balance-tcp lacp=active other_config:bond-detect-mode=miimon '
                           'other_config:bond-miimon-interval=100 other_config:lacp-time=fast')], []),
-    ('ovs-balance-slb-delays-primary', _with(_with(_with(_with(_ovs(), ('bonds', 'bond0', 'mode'), 'active-backup'),
-                                                         ('bonds', 'bond0', 'updelay'), 200), ('bonds', 'bond0', 'downdelay'), 100),
-                                             ('bonds', 'bond0', 'primary'), 'eth1'),
+    ('ovs-balance-slb-delays-primary', patched(patched(patched(patched(ovs(), ('bonds', 'bond0', 'mode'), 'active-backup'),
+                                                               ('bonds', 'bond0', 'updelay'), 200), ('bonds', 'bond0', 'downdelay'), 100),
+                                               ('bonds', 'bond0', 'primary'), 'eth1'),
      [(B0, 'ovs_options', 'bond_mode=active-backup lacp=off other_config:bond-detect-mode=miimon '
                           'other_config:bond-miimon-interval=100 bond_updelay=200 bond_downdelay=100 other_config:bond-primary=eth1')],
      []),
-    ('ovs-carrier', _with(_with(_ovs(), ('bonds', 'bond0', 'miimon'), 0), ('bonds', 'bond0', 'mode'), 'balance-slb'),
+    ('ovs-carrier', patched(patched(ovs(), ('bonds', 'bond0', 'miimon'), 0), ('bonds', 'bond0', 'mode'), 'balance-slb'),
      [(B0, 'ovs_options', 'bond_mode=balance-slb lacp=off other_config:bond-detect-mode=carrier')], []),
-    ('ovs-netdev-stp-mtu', dict(_with(_with(_ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 6, 'mtu': 9000}),
-                                            ('bonds', 'bond0', 'mtu'), 9000), ('ethernets', 'eth1', 'mtu'), 9100),
+    ('ovs-netdev-stp-mtu', dict(patched(patched(ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 6, 'mtu': 9000}),
+                                                ('bonds', 'bond0', 'mtu'), 9000), ('ethernets', 'eth1', 'mtu'), 9100),
                                 ovs={'datapath_type': 'netdev'}),
      [(BR, 'ovs_extra', 'set bridge ${IFACE} datapath_type=netdev -- set bridge ${IFACE} stp_enable=true '
                         'other_config:stp-forward-delay=6 -- set interface ${IFACE} mtu_request=9000'),
@@ -376,8 +358,8 @@ CASES = [
       (('eth0', 'inet'), 'ovs_bridge', 'cloudbr0'), (('eth0', 'inet'), 'ovs_extra', 'set interface ${IFACE} mtu_request=9000'),
       (('cloudbr5', 'inet'), None, ('manual',)), (('cloudbr5', 'inet'), 'ovs_options', 'tag=5'),
       (('cloudbr5', 'inet6'), 'address', '2001:db8:5::2'), (('eth1', 'inet'), None, ('manual',))], []),
-    ('ovs-host-only-fake-mtu', _ovs(cloudbr0={'uplink': 'bond0'}, cloudbr9={'addresses': ['203.0.113.9/24']},
-                                    cloudbr7={'uplink': 'bond0', 'vlan': 7, 'mtu': 1400}),
+    ('ovs-host-only-fake-mtu', ovs(cloudbr0={'uplink': 'bond0'}, cloudbr9={'addresses': ['203.0.113.9/24']},
+                                   cloudbr7={'uplink': 'bond0', 'vlan': 7, 'mtu': 1400}),
      [(('cloudbr9', 'inet'), 'ovs_type', 'OVSBridge'), (('cloudbr7', 'inet'), 'ovs_extra',
                                                         'set port ${IFACE} fake_bridge=true -- set interface ${IFACE} mtu_request=1400')],
      [(('cloudbr9', 'inet'), 'ovs_ports')]),
@@ -395,21 +377,21 @@ def test_option_cases(tmp_path, case_id, data, expected, absent):
             assert option(ours, key, name) == value, '%s: %s %s' % (case_id, key, name)
     for key, name in absent:
         assert name not in ours[key]['options'], '%s: %s %s' % (case_id, key, name)
-    ifquery_check(tmp_path, files[ifupdown.PATH])
+    ifquery_check(tmp_path, files[render_ifupdown.PATH])
 
 
 def test_heads_order_bonds_before_vlans_before_bridges():
-    text = ifupdown.render(norm(SEED['linux_bridge']))['files'][0]['content']
+    text = render_ifupdown.render(norm(SEED['linux_bridge']))['files'][0]['content']
     autos = [line.split()[1] for line in text.splitlines() if line.startswith('auto ')]
     assert autos == ['bond0', 'bond1', 'bond0.100', 'cloudbr0', 'cloudbr1', 'cloudbr100']
 
 
 # -- renaming by MAC: systemd .link files -------------------------------------------------------------
 def test_systemd_link_files_for_rename(tmp_path):
-    data = _with(_with(_linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2'), {'match': {'macaddress': '52-54-00-AA-BB-02'}}),
-                 ('ethernets', 'eth0'), {'match': {'macaddress': '52:54:00:aa:bb:00'}})
+    data = patched(patched(linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2'), {'match': {'macaddress': '52-54-00-AA-BB-02'}}),
+                   ('ethernets', 'eth0'), {'match': {'macaddress': '52:54:00:aa:bb:00'}})
     model = norm(data)
-    links = ifupdown.systemd_link_files(model, 'hdr')
+    links = render_systemd_link.systemd_link_files(model, 'hdr')
     assert [f['path'] for f in links] == ['/etc/systemd/network/10-cloudstack-kvm-eth0.link',
                                           '/etc/systemd/network/10-cloudstack-kvm-eth2.link']
     parser = configparser.ConfigParser()
@@ -418,10 +400,10 @@ def test_systemd_link_files_for_rename(tmp_path):
     assert dict(parser['Match']) == {'MACAddress': '52:54:00:aa:bb:02', 'Type': 'ether'}
     assert dict(parser['Link']) == {'Name': 'eth2'}
     assert links[1]['content'].startswith('# hdr\n')
-    res = ifupdown.render(model)
+    res = render_ifupdown.render(model)
     assert [f['path'] for f in res['files']] == ['/etc/network/interfaces.d/cloudstack-kvm'] + [f['path'] for f in links]
     assert res['files'][1]['content'].startswith('# Managed by %s' % MARKER)
 
 
 def test_no_link_files_without_match():
-    assert ifupdown.systemd_link_files(norm(SEED['linux_bridge'])) == []
+    assert render_systemd_link.systemd_link_files(norm(SEED['linux_bridge'])) == []

@@ -17,10 +17,12 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model as model_mod
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _render_netplan as netplan
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_common import MARKER
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import netplan as render_netplan
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.common import RenderError
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.golden import assert_golden
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import linux, ovs, patched
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', '..', 'fixtures')
@@ -31,12 +33,12 @@ BACKENDS = ('linux_bridge', 'openvswitch')
 
 
 def norm(data):
-    return model_mod.normalise(data, 'kvm1')
+    return model_normalise.normalise(data, 'kvm1')
 
 
 def render_data(data, **options):
-    res = netplan.render(norm(data), options or None)
-    assert [f['path'] for f in res['files']] == [netplan.PATH]
+    res = render_netplan.render(norm(data), options or None)
+    assert [f['path'] for f in res['files']] == [render_netplan.PATH]
     return yaml.safe_load(res['files'][0]['content'])['network']
 
 
@@ -115,7 +117,7 @@ def networkd(root, name):
 # -- golden files -----------------------------------------------------------------------------------
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_golden_seed000(backend):
-    res = netplan.render(norm(SEED[backend]), {'ovs_database_only': False})
+    res = render_netplan.render(norm(SEED[backend]), {'ovs_database_only': False})
     base = os.path.join(GOLDEN, backend)
     rendered = dict((f['path'], f['content']) for f in res['files'])
     assert_golden(base, rendered)
@@ -123,8 +125,8 @@ def test_golden_seed000(backend):
 
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_result_shape_and_determinism(backend):
-    first = netplan.render(norm(SEED[backend]))
-    second = netplan.render(norm(copy.deepcopy(SEED[backend])))
+    first = render_netplan.render(norm(SEED[backend]))
+    second = render_netplan.render(norm(copy.deepcopy(SEED[backend])))
     assert first == second
     assert first['renderer'] == 'netplan'
     assert first['marker'] == MARKER
@@ -137,7 +139,7 @@ def test_result_shape_and_determinism(backend):
 
 
 def test_custom_header_is_commented():
-    res = netplan.render(norm(SEED['linux_bridge']), {'header': 'Ansible managed\nsecond line'})
+    res = render_netplan.render(norm(SEED['linux_bridge']), {'header': 'Ansible managed\nsecond line'})
     lines = res['files'][0]['content'].splitlines()
     assert lines[:3] == ['# Ansible managed', '# second line', '# Written by %s.' % MARKER]
 
@@ -239,7 +241,7 @@ def _unit_facts(lines):
 
 
 def test_seed_ovs_commands_realised_by_netplan_units(tmp_path, tmp_path_factory):
-    res = netplan.render(norm(SEED['openvswitch']))
+    res = render_netplan.render(norm(SEED['openvswitch']))
     root, _err = netplan_generate(tmp_path, tmp_path_factory, res['files'], ovs=True)
     lines = ovs_exec_lines(root)
     missing = _seed_command_facts() - _unit_facts(lines)
@@ -252,7 +254,7 @@ def test_seed_ovs_commands_realised_by_netplan_units(tmp_path, tmp_path_factory)
 
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_seed_accepted_by_netplan_without_warnings(tmp_path, tmp_path_factory, backend):
-    res = netplan.render(norm(SEED[backend]))
+    res = render_netplan.render(norm(SEED[backend]))
     root, err = netplan_generate(tmp_path, tmp_path_factory, res['files'], ovs=backend == 'openvswitch')
     assert 'warning' not in err.lower() and 'deprecat' not in err.lower(), err
     cloudbr0 = networkd(root, '10-netplan-cloudbr0.network')
@@ -269,26 +271,6 @@ def test_seed_accepted_by_netplan_without_warnings(tmp_path, tmp_path_factory, b
 
 
 # -- one case per option and branch -----------------------------------------------------------------
-def _linux(**bridges):
-    return {'backend': 'linux_bridge',
-            'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {}},
-            'bonds': {'bond0': {'interfaces': ['eth0', 'eth1']}},
-            'bridges': bridges or {'cloudbr0': {'uplink': 'bond0'}}}
-
-
-def _ovs(**bridges):
-    data = _linux(**bridges)
-    data['backend'] = 'openvswitch'
-    return data
-
-
-def _with(data, path, value):
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-    return data
 
 
 BOND = ('bonds', 'bond0')
@@ -298,14 +280,14 @@ OVS_OTHER = ('bonds', 'bond0', 'openvswitch', 'other-config')
 
 CASES = [
     # (id, model data, [(path in network:, expected value)], keys that must be absent)
-    ('linux-mode-balance-rr', _with(_linux(), ('bonds', 'bond0', 'mode'), 'balance-rr'),
+    ('linux-mode-balance-rr', patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-rr'),
      [(PARAMS + ('mode',), 'balance-rr')], []),
-    ('linux-mode-number', _with(_linux(), ('bonds', 'bond0', 'mode'), 4),
+    ('linux-mode-number', patched(linux(), ('bonds', 'bond0', 'mode'), 4),
      [(PARAMS + ('mode',), '802.3ad')], []),
-    ('linux-mode-balance-xor-hash', _with(_with(_linux(), ('bonds', 'bond0', 'mode'), 'balance-xor'),
-                                          ('bonds', 'bond0', 'xmit_hash_policy'), 'layer2+3'),
+    ('linux-mode-balance-xor-hash', patched(patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-xor'),
+                                            ('bonds', 'bond0', 'xmit_hash_policy'), 'layer2+3'),
      [(PARAMS + ('transmit-hash-policy',), 'layer2+3')], []),
-    ('linux-mode-broadcast', _with(_linux(), ('bonds', 'bond0', 'mode'), 'broadcast'),
+    ('linux-mode-broadcast', patched(linux(), ('bonds', 'bond0', 'mode'), 'broadcast'),
      [(PARAMS + ('mode',), 'broadcast')], []),
     ('linux-802.3ad-lacp-fast', {'backend': 'linux_bridge', 'ethernets': {'eth0': {}, 'eth1': {}},
                                  'bonds': {'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': '802.3ad',
@@ -313,77 +295,77 @@ CASES = [
                                  'bridges': {'cloudbr0': {'uplink': 'bond0'}}},
      [(PARAMS + ('mode',), '802.3ad'), (PARAMS + ('lacp-rate',), 'fast'),
       (PARAMS + ('transmit-hash-policy',), 'layer3+4')], []),
-    ('linux-balance-tlb-primary', _with(_with(_linux(), ('bonds', 'bond0', 'mode'), 'balance-tlb'),
-                                        ('bonds', 'bond0', 'primary'), 'eth1'),
+    ('linux-balance-tlb-primary', patched(patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-tlb'),
+                                          ('bonds', 'bond0', 'primary'), 'eth1'),
      [(PARAMS + ('primary',), 'eth1')], []),
-    ('linux-balance-alb', _with(_linux(), ('bonds', 'bond0', 'mode'), 'balance-alb'),
+    ('linux-balance-alb', patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-alb'),
      [(PARAMS + ('mode',), 'balance-alb')], []),
-    ('linux-miimon-delays', _with(_with(_with(_linux(), ('bonds', 'bond0', 'miimon'), 200),
-                                        ('bonds', 'bond0', 'updelay'), 400), ('bonds', 'bond0', 'downdelay'), 600),
+    ('linux-miimon-delays', patched(patched(patched(linux(), ('bonds', 'bond0', 'miimon'), 200),
+                                            ('bonds', 'bond0', 'updelay'), 400), ('bonds', 'bond0', 'downdelay'), 600),
      [(PARAMS + ('mii-monitor-interval',), 200), (PARAMS + ('up-delay',), 400), (PARAMS + ('down-delay',), 600)], []),
-    ('linux-miimon-zero', _with(_linux(), ('bonds', 'bond0', 'miimon'), 0),
+    ('linux-miimon-zero', patched(linux(), ('bonds', 'bond0', 'miimon'), 0),
      [(PARAMS + ('mii-monitor-interval',), 0)], [PARAMS + ('up-delay',)]),
-    ('linux-bond-mtu', _with(_linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000}), ('bonds', 'bond0', 'mtu'), 9000),
+    ('linux-bond-mtu', patched(linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000}), ('bonds', 'bond0', 'mtu'), 9000),
      [(BOND + ('mtu',), 9000), (BR + ('mtu',), 9000)], []),
     ('linux-ethernet-mtu-and-rename',
-     _with(_linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2'), {'match': {'macaddress': '52:54:00:AA:BB:02'}, 'mtu': 9000}),
+     patched(linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2'), {'match': {'macaddress': '52:54:00:AA:BB:02'}, 'mtu': 9000}),
      [(('ethernets', 'eth2', 'match', 'macaddress'), '52:54:00:aa:bb:02'), (('ethernets', 'eth2', 'set-name'), 'eth2'),
       (('ethernets', 'eth2', 'mtu'), 9000), (BR + ('interfaces',), ['eth2'])], []),
-    ('linux-single-nic-bridge', _linux(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.20/24']}),
+    ('linux-single-nic-bridge', linux(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.20/24']}),
      [(BR + ('interfaces',), ['eth2']), (BR + ('addresses',), ['198.51.100.20/24'])], []),
-    ('linux-host-only-bridge', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr9={}),
+    ('linux-host-only-bridge', linux(cloudbr0={'uplink': 'bond0'}, cloudbr9={}),
      [(('bridges', 'cloudbr9', 'dhcp4'), False), (('bridges', 'cloudbr9', 'link-local'), [])],
      [('bridges', 'cloudbr9', 'interfaces')]),
-    ('linux-dhcp4-dhcp6', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'dhcp6': True}),
+    ('linux-dhcp4-dhcp6', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'dhcp6': True}),
      [(BR + ('dhcp4',), True), (BR + ('dhcp6',), True)], [BR + ('link-local',), BR + ('addresses',)]),
-    ('linux-ipv6-static', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '198.51.100.20/24'],
-                                           'gateway6': '2001:db8::1', 'gateway4': '198.51.100.1'}),
+    ('linux-ipv6-static', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '198.51.100.20/24'],
+                                          'gateway6': '2001:db8::1', 'gateway4': '198.51.100.1'}),
      [(BR + ('addresses',), ['2001:db8::20/64', '198.51.100.20/24']),
       (BR + ('routes',), [{'to': '0.0.0.0/0', 'via': '198.51.100.1'}, {'to': '::/0', 'via': '2001:db8::1'}])],
      [BR + ('gateway4',), BR + ('gateway6',)]),
-    ('linux-routes-metric', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24'],
-                                             'routes': [{'to': '203.0.113.0/24', 'via': '198.51.100.254', 'metric': 50},
-                                                        {'to': 'default', 'via': '198.51.100.1'}]}),
+    ('linux-routes-metric', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24'],
+                                            'routes': [{'to': '203.0.113.0/24', 'via': '198.51.100.254', 'metric': 50},
+                                                       {'to': 'default', 'via': '198.51.100.1'}]}),
      [(BR + ('routes',), [{'to': '203.0.113.0/24', 'via': '198.51.100.254', 'metric': 50},
                           {'to': '0.0.0.0/0', 'via': '198.51.100.1'}])], []),
-    ('linux-nameservers-search-only', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'nameservers': {'search': ['a.example', 'b.example']}}),
+    ('linux-nameservers-search-only', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'nameservers': {'search': ['a.example', 'b.example']}}),
      [(BR + ('nameservers',), {'search': ['a.example', 'b.example']})], []),
-    ('linux-stp', _linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}),
+    ('linux-stp', linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}),
      [(BR + ('parameters',), {'stp': True, 'forward-delay': 4})], []),
-    ('linux-stp-default-delay', _linux(cloudbr0={'uplink': 'bond0', 'stp': True}),
+    ('linux-stp-default-delay', linux(cloudbr0={'uplink': 'bond0', 'stp': True}),
      [(BR + ('parameters',), {'stp': True, 'forward-delay': 15})], []),
-    ('linux-vlan-mtu-and-name', _with(_linux(cloudbr0={'uplink': 'bond0'},
-                                             cloudbr200={'uplink': 'bond0', 'vlan': 200, 'vlan_interface': 'vlan200', 'mtu': 9000}),
-                                      ('bonds', 'bond0', 'mtu'), 9000),
+    ('linux-vlan-mtu-and-name', patched(linux(cloudbr0={'uplink': 'bond0'},
+                                              cloudbr200={'uplink': 'bond0', 'vlan': 200, 'vlan_interface': 'vlan200', 'mtu': 9000}),
+                                        ('bonds', 'bond0', 'mtu'), 9000),
      [(('vlans', 'vlan200'), {'id': 200, 'link': 'bond0', 'mtu': 9000, 'dhcp4': False, 'dhcp6': False, 'link-local': []}),
       (('bridges', 'cloudbr200', 'interfaces'), ['vlan200']), (('bridges', 'cloudbr200', 'mtu'), 9000)], []),
-    ('linux-vlan-on-nic', _linux(cloudbr0={'uplink': 'eth2'}, cloudbr300={'uplink': 'eth2', 'vlan': 300}),
+    ('linux-vlan-on-nic', linux(cloudbr0={'uplink': 'eth2'}, cloudbr300={'uplink': 'eth2', 'vlan': 300}),
      [(('vlans', 'eth2.300', 'link'), 'eth2'), (('bridges', 'cloudbr300', 'interfaces'), ['eth2.300'])], []),
-    ('ovs-balance-slb', _with(_ovs(), ('bonds', 'bond0', 'mode'), 'balance-slb'),
+    ('ovs-balance-slb', patched(ovs(), ('bonds', 'bond0', 'mode'), 'balance-slb'),
      [(BOND + ('parameters',), {'mode': 'balance-slb'}), (BOND + ('openvswitch', 'lacp'), 'off')], []),
-    ('ovs-balance-tcp-lacp-fast', _with(_with(_with(_ovs(), ('bonds', 'bond0', 'mode'), 'balance-tcp'),
-                                              ('bonds', 'bond0', 'lacp'), 'active'), ('bonds', 'bond0', 'lacp_rate'), 'fast'),
+    ('ovs-balance-tcp-lacp-fast', patched(patched(patched(ovs(), ('bonds', 'bond0', 'mode'), 'balance-tcp'),
+                                                  ('bonds', 'bond0', 'lacp'), 'active'), ('bonds', 'bond0', 'lacp_rate'), 'fast'),
      [(BOND + ('parameters', 'mode'), 'balance-tcp'), (BOND + ('openvswitch', 'lacp'), 'active'),
       (OVS_OTHER + ('lacp-time',), 'fast')], []),
-    ('ovs-lacp-passive', _with(_ovs(), ('bonds', 'bond0', 'lacp'), 'passive'),
+    ('ovs-lacp-passive', patched(ovs(), ('bonds', 'bond0', 'lacp'), 'passive'),
      [(BOND + ('openvswitch', 'lacp'), 'passive')], []),
-    ('ovs-primary-miimon', _with(_with(_ovs(), ('bonds', 'bond0', 'primary'), 'eth1'), ('bonds', 'bond0', 'miimon'), 250),
+    ('ovs-primary-miimon', patched(patched(ovs(), ('bonds', 'bond0', 'primary'), 'eth1'), ('bonds', 'bond0', 'miimon'), 250),
      [(OVS_OTHER, {'bond-detect-mode': 'miimon', 'bond-miimon-interval': '250', 'bond-primary': 'eth1'})], []),
-    ('ovs-carrier-detect', _with(_ovs(), ('bonds', 'bond0', 'miimon'), 0),
+    ('ovs-carrier-detect', patched(ovs(), ('bonds', 'bond0', 'miimon'), 0),
      [(OVS_OTHER, {'bond-detect-mode': 'carrier'})], []),
-    ('ovs-zero-delays-need-no-database', _with(_with(_ovs(), ('bonds', 'bond0', 'updelay'), 0), ('bonds', 'bond0', 'downdelay'), 0),
+    ('ovs-zero-delays-need-no-database', patched(patched(ovs(), ('bonds', 'bond0', 'updelay'), 0), ('bonds', 'bond0', 'downdelay'), 0),
      [(BOND + ('parameters',), {'mode': 'active-backup'})], []),
-    ('ovs-bond-mtu-goes-to-members', _with(_ovs(cloudbr0={'uplink': 'bond0', 'mtu': 9000}), ('bonds', 'bond0', 'mtu'), 9000),
+    ('ovs-bond-mtu-goes-to-members', patched(ovs(cloudbr0={'uplink': 'bond0', 'mtu': 9000}), ('bonds', 'bond0', 'mtu'), 9000),
      [(('ethernets', 'eth0', 'mtu'), 9000), (('ethernets', 'eth1', 'mtu'), 9000), (BR + ('mtu',), 9000)],
      [BOND + ('mtu',)]),
     ('ovs-single-nic-bridge', {'backend': 'openvswitch', 'ethernets': {'eth0': {'match': {'macaddress': '52:54:00:00:00:01'}}},
                                'bridges': {'cloudbr0': {'uplink': 'eth0', 'dhcp4': True}}},
      [(BR + ('interfaces',), ['eth0']), (BR + ('openvswitch',), {}), (('ethernets', 'eth0', 'set-name'), 'eth0')], []),
-    ('ovs-host-only-bridge', _ovs(cloudbr0={'uplink': 'bond0'}, cloudbr9={'addresses': ['203.0.113.9/24']}),
+    ('ovs-host-only-bridge', ovs(cloudbr0={'uplink': 'bond0'}, cloudbr9={'addresses': ['203.0.113.9/24']}),
      [(('bridges', 'cloudbr9', 'openvswitch'), {}), (('bridges', 'cloudbr9', 'addresses'), ['203.0.113.9/24'])],
      [('bridges', 'cloudbr9', 'interfaces')]),
-    ('ovs-fake-bridge-v6-dhcp', _ovs(cloudbr0={'uplink': 'bond0'},
-                                     cloudbr200={'uplink': 'bond0', 'vlan': 200, 'dhcp6': True, 'mtu': 1400}),
+    ('ovs-fake-bridge-v6-dhcp', ovs(cloudbr0={'uplink': 'bond0'},
+                                    cloudbr200={'uplink': 'bond0', 'vlan': 200, 'dhcp6': True, 'mtu': 1400}),
      [(('vlans', 'cloudbr200'), {'id': 200, 'link': 'cloudbr0', 'mtu': 1400, 'dhcp4': False, 'dhcp6': True, 'openvswitch': {}})],
      [('bridges', 'cloudbr200')]),
 ]
@@ -398,22 +380,22 @@ def test_option_cases(tmp_path, tmp_path_factory, case_id, data, expected, absen
         with pytest.raises(KeyError):
             dig(ours, path)
     # and netplan itself accepts it, silently
-    res = netplan.render(norm(data))
+    res = render_netplan.render(norm(data))
     _root, err = netplan_generate(tmp_path, tmp_path_factory, res['files'], ovs=data['backend'] == 'openvswitch')
     assert 'warning' not in err.lower(), err
 
 
 def test_rename_by_mac_reaches_networkd(tmp_path, tmp_path_factory):
-    data = _with(_linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2'), {'match': {'macaddress': '52:54:00:aa:bb:02'}})
-    root, _err = netplan_generate(tmp_path, tmp_path_factory, netplan.render(norm(data))['files'])
+    data = patched(linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2'), {'match': {'macaddress': '52:54:00:aa:bb:02'}})
+    root, _err = netplan_generate(tmp_path, tmp_path_factory, render_netplan.render(norm(data))['files'])
     link = networkd(root, '10-netplan-eth2.link')
     assert 'Name=eth2' in link and '52:54:00:aa:bb:02' in link
 
 
 def test_ovs_bond_options_reach_units(tmp_path, tmp_path_factory):
-    data = _with(_with(_with(_with(_ovs(), ('bonds', 'bond0', 'mode'), 'balance-tcp'), ('bonds', 'bond0', 'lacp'), 'active'),
-                       ('bonds', 'bond0', 'lacp_rate'), 'fast'), ('bonds', 'bond0', 'miimon'), 100)
-    root, _err = netplan_generate(tmp_path, tmp_path_factory, netplan.render(norm(data))['files'], ovs=True)
+    data = patched(patched(patched(patched(ovs(), ('bonds', 'bond0', 'mode'), 'balance-tcp'), ('bonds', 'bond0', 'lacp'), 'active'),
+                           ('bonds', 'bond0', 'lacp_rate'), 'fast'), ('bonds', 'bond0', 'miimon'), 100)
+    root, _err = netplan_generate(tmp_path, tmp_path_factory, render_netplan.render(norm(data))['files'], ovs=True)
     lines = ovs_exec_lines(root)
     for want in ('set Port bond0 bond_mode=balance-tcp', 'set Port bond0 lacp=active',
                  'set Port bond0 other-config:lacp-time=fast', 'set Port bond0 other-config:bond-miimon-interval=100',
@@ -423,22 +405,22 @@ def test_ovs_bond_options_reach_units(tmp_path, tmp_path_factory):
 
 # -- what netplan cannot carry -----------------------------------------------------------------------
 DATABASE_ONLY = [
-    ('netdev', dict(_ovs(), ovs={'datapath_type': 'netdev'}), 'ovs.datapath_type', 'datapath_type=netdev'),
-    ('stp', _ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 5}), 'stp',
+    ('netdev', dict(ovs(), ovs={'datapath_type': 'netdev'}), 'ovs.datapath_type', 'datapath_type=netdev'),
+    ('stp', ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 5}), 'stp',
      'stp_enable=true other_config:stp-forward-delay=5'),
-    ('updelay', _with(_ovs(), ('bonds', 'bond0', 'updelay'), 200), 'updelay', 'bond_updelay=200'),
-    ('downdelay', _with(_ovs(), ('bonds', 'bond0', 'downdelay'), 300), 'downdelay', 'bond_downdelay=300'),
+    ('updelay', patched(ovs(), ('bonds', 'bond0', 'updelay'), 200), 'updelay', 'bond_updelay=200'),
+    ('downdelay', patched(ovs(), ('bonds', 'bond0', 'downdelay'), 300), 'downdelay', 'bond_downdelay=300'),
 ]
 
 
 @pytest.mark.parametrize('case_id,data,option,setting', DATABASE_ONLY, ids=[c[0] for c in DATABASE_ONLY])
 def test_ovs_settings_netplan_cannot_carry(tmp_path, tmp_path_factory, case_id, data, option, setting):
-    with pytest.raises(netplan.RenderError) as err:
-        netplan.render(norm(data))
+    with pytest.raises(RenderError) as err:
+        render_netplan.render(norm(data))
     message = str(err.value)
     assert option in message and setting in message and 'Fix:' in message
     assert ('bond bond0' in message) or ('bridge cloudbr0' in message)
-    res = netplan.render(norm(data), {'ovs_database_only': True})
+    res = render_netplan.render(norm(data), {'ovs_database_only': True})
     content = res['files'][0]['content']
     assert '# Kept in the Open vSwitch database' in content
     assert setting in content
@@ -450,9 +432,9 @@ def test_ovs_settings_netplan_cannot_carry(tmp_path, tmp_path_factory, case_id, 
                                    '1e3', '0x1f', '12', '1.5', '- x', 'a: b', '#c', '*ref', "it's", 'say "hi"',
                                    'eth0', 'bond0.100', '2001:db8::1/64', u'caf\u00e9'])
 def test_yaml_scalars_round_trip_as_strings(value):
-    assert yaml.safe_load(netplan.dump_yaml({'k': value})) == {'k': value}
+    assert yaml.safe_load(render_netplan.dump_yaml({'k': value})) == {'k': value}
 
 
 def test_yaml_structures_round_trip():
     data = {'a': [1, True, None, {'x': [], 'y': {}}, [1, 2]], 'b': {}, 'c': [], 'd': {'e': {'f': 'g'}}}
-    assert yaml.safe_load(netplan.dump_yaml(data)) == data
+    assert yaml.safe_load(render_netplan.dump_yaml(data)) == data

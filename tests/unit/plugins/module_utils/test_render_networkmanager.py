@@ -17,14 +17,12 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model as model_mod
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _render_networkmanager as nm
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_common import (
-    MARKER,
-    RenderError,
-    stable_uuid,
-)
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import networkmanager as render_networkmanager
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.common import RenderError, stable_uuid
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.golden import assert_golden
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import ABSENT, linux, linux_bond, ovs, ovs_bond, patched
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', '..', 'fixtures')
@@ -51,7 +49,7 @@ UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[
 
 
 def norm(data):
-    return model_mod.normalise(data, HOST)
+    return model_normalise.normalise(data, HOST)
 
 
 def parse_keyfile(text):
@@ -153,7 +151,7 @@ def render(data, **options):
     model = norm(data)
     opts = {'host': HOST}
     opts.update(options)
-    res = nm.render(model, opts)
+    res = render_networkmanager.render(model, opts)
     return validate(res, model), res
 
 
@@ -168,13 +166,13 @@ def test_golden_seed000(backend):
 
 @pytest.mark.parametrize('backend', BACKENDS)
 def test_result_shape_and_determinism(backend):
-    first = nm.render(norm(SEED[backend]), {'host': HOST})
-    assert first == nm.render(norm(copy.deepcopy(SEED[backend])), {'host': HOST})
+    first = render_networkmanager.render(norm(SEED[backend]), {'host': HOST})
+    assert first == render_networkmanager.render(norm(copy.deepcopy(SEED[backend])), {'host': HOST})
     assert first['owned'] == ['/etc/NetworkManager/system-connections/cloudstack-kvm-*.nmconnection',
                               '/etc/systemd/network/10-cloudstack-kvm-*.link']
     assert [f['path'] for f in first['files']] == sorted(f['path'] for f in first['files'])
     # Another host gets other UUIDs for the same profile ids.
-    other = nm.render(norm(SEED[backend]), {'host': 'kvmhost2'})
+    other = render_networkmanager.render(norm(SEED[backend]), {'host': 'kvmhost2'})
 
     def uuids(res):
         return set(parse_keyfile(f['content'])['connection']['uuid'] for f in res['files'])
@@ -256,167 +254,131 @@ def test_seed_ovs_values():
 
 
 # -- one case per option and branch -----------------------------------------------------------------
-def _linux(**bridges):
-    return {'backend': 'linux_bridge',
-            'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {}},
-            'bonds': {'bond0': {'interfaces': ['eth0', 'eth1']}},
-            'bridges': bridges or {'cloudbr0': {'uplink': 'bond0'}}}
 
 
-def _ovs(**bridges):
-    data = _linux(**bridges)
-    data['backend'] = 'openvswitch'
-    return data
-
-
-def _with(data, path, value):
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
-    return data
-
-
-def _bond(mode, **opts):
-    data = _linux()
-    opts['interfaces'] = ['eth0', 'eth1']
-    opts['mode'] = mode
-    data['bonds']['bond0'] = opts
-    return data
-
-
-def _ovs_bond(**opts):
-    data = _ovs()
-    opts['interfaces'] = ['eth0', 'eth1']
-    data['bonds']['bond0'] = opts
-    return data
-
-
-ABSENT = object()
 CASES = [
     # (id, model data, [(profile, section, key, value or ABSENT)])
-    ('linux-balance-rr-number', _bond(0), [('bond0', 'bond', 'mode', 'balance-rr')]),
-    ('linux-active-backup-defaults', _bond('active-backup'),
+    ('linux-balance-rr-number', linux_bond(0), [('bond0', 'bond', 'mode', 'balance-rr')]),
+    ('linux-active-backup-defaults', linux_bond('active-backup'),
      [('bond0', 'bond', 'mode', 'active-backup'), ('bond0', 'bond', 'miimon', '100'),
       ('bond0', 'bond', 'updelay', ABSENT), ('bond0', 'bond', 'primary', ABSENT)]),
-    ('linux-active-backup-primary', _bond('active-backup', primary='eth1', updelay=200, downdelay=300),
+    ('linux-active-backup-primary', linux_bond('active-backup', primary='eth1', updelay=200, downdelay=300),
      [('bond0', 'bond', 'primary', 'eth1'), ('bond0', 'bond', 'updelay', '200'), ('bond0', 'bond', 'downdelay', '300')]),
-    ('linux-balance-xor', _bond('balance-xor', xmit_hash_policy='layer2+3'),
+    ('linux-balance-xor', linux_bond('balance-xor', xmit_hash_policy='layer2+3'),
      [('bond0', 'bond', 'mode', 'balance-xor'), ('bond0', 'bond', 'xmit_hash_policy', 'layer2+3'),
       ('bond0', 'bond', 'lacp_rate', ABSENT)]),
-    ('linux-broadcast', _bond('broadcast'), [('bond0', 'bond', 'mode', 'broadcast')]),
-    ('linux-802.3ad', _bond('802.3ad', lacp_rate='fast', xmit_hash_policy='layer3+4', miimon=50),
+    ('linux-broadcast', linux_bond('broadcast'), [('bond0', 'bond', 'mode', 'broadcast')]),
+    ('linux-802.3ad', linux_bond('802.3ad', lacp_rate='fast', xmit_hash_policy='layer3+4', miimon=50),
      [('bond0', 'bond', 'mode', '802.3ad'), ('bond0', 'bond', 'lacp_rate', 'fast'),
       ('bond0', 'bond', 'xmit_hash_policy', 'layer3+4'), ('bond0', 'bond', 'miimon', '50')]),
-    ('linux-balance-tlb', _bond('balance-tlb', primary='eth0'),
+    ('linux-balance-tlb', linux_bond('balance-tlb', primary='eth0'),
      [('bond0', 'bond', 'mode', 'balance-tlb'), ('bond0', 'bond', 'primary', 'eth0')]),
-    ('linux-balance-alb', _bond('balance-alb', xmit_hash_policy='layer2'),
+    ('linux-balance-alb', linux_bond('balance-alb', xmit_hash_policy='layer2'),
      [('bond0', 'bond', 'mode', 'balance-alb'), ('bond0', 'bond', 'xmit_hash_policy', 'layer2')]),
-    ('linux-miimon-0', _bond('active-backup', miimon=0), [('bond0', 'bond', 'miimon', '0')]),
-    ('linux-mtu', _with(_with(_with(_linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000},
-                                           cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
-                                    ('bonds', 'bond0', 'mtu'), 9000),
-                              ('ethernets', 'eth0', 'mtu'), 9000), ('ethernets', 'eth1', 'mtu'), 9000),
+    ('linux-miimon-0', linux_bond('active-backup', miimon=0), [('bond0', 'bond', 'miimon', '0')]),
+    ('linux-mtu', patched(patched(patched(linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000},
+                                                cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
+                                          ('bonds', 'bond0', 'mtu'), 9000),
+                                  ('ethernets', 'eth0', 'mtu'), 9000), ('ethernets', 'eth1', 'mtu'), 9000),
      [('bond0', 'ethernet', 'mtu', '9000'), ('eth0', 'ethernet', 'mtu', '9000'),
       ('cloudbr0', 'ethernet', 'mtu', '9000'), ('bond0.9', 'ethernet', 'mtu', '9000'),
       ('cloudbr9', 'ethernet', 'mtu', '9000'), ('eth2', 'ethernet', 'mtu', ABSENT)]),
-    ('linux-stp', _linux(cloudbr0={'uplink': 'bond0', 'stp': True}),
+    ('linux-stp', linux(cloudbr0={'uplink': 'bond0', 'stp': True}),
      [('cloudbr0', 'bridge', 'stp', 'true'), ('cloudbr0', 'bridge', 'forward-delay', '15')]),
-    ('linux-stp-delay', _linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}),
+    ('linux-stp-delay', linux(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 4}),
      [('cloudbr0', 'bridge', 'forward-delay', '4')]),
-    ('linux-forward-delay-no-stp', _linux(cloudbr0={'uplink': 'bond0', 'forward_delay': 2}),
+    ('linux-forward-delay-no-stp', linux(cloudbr0={'uplink': 'bond0', 'forward_delay': 2}),
      [('cloudbr0', 'bridge', 'stp', 'false'), ('cloudbr0', 'bridge', 'forward-delay', '2')]),
-    ('linux-single-nic', _linux(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}),
+    ('linux-single-nic', linux(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}),
      [('eth2', 'connection', 'slave-type', 'bridge'), ('eth2', 'connection', 'master', uuid_of('cloudbr0')),
       ('eth2', 'ipv4', 'method', ABSENT), ('bond0', 'ipv4', 'method', 'disabled'),
       ('bond0', 'connection', 'master', ABSENT)]),
-    ('linux-host-only', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr5={}),
+    ('linux-host-only', linux(cloudbr0={'uplink': 'bond0'}, cloudbr5={}),
      [('cloudbr5', 'ipv4', 'method', 'disabled'), ('cloudbr5', 'ipv6', 'method', 'disabled'),
       ('eth2', 'ipv4', 'method', 'disabled'), ('eth2', 'connection', 'master', ABSENT)]),
-    ('linux-vlan-on-nic', _linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'eth2', 'vlan': 7}),
+    ('linux-vlan-on-nic', linux(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'eth2', 'vlan': 7}),
      [('eth2.7', 'vlan', 'id', '7'), ('eth2.7', 'vlan', 'parent', 'eth2'),
       ('eth2.7', 'connection', 'master', uuid_of('cloudbr7')), ('eth2', 'ipv4', 'method', 'disabled')]),
-    ('linux-vlan-interface', _linux(cloudbr0={'uplink': 'bond0'},
-                                    cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'vlan7'}),
+    ('linux-vlan-interface', linux(cloudbr0={'uplink': 'bond0'},
+                                   cloudbr7={'uplink': 'bond0', 'vlan': 7, 'vlan_interface': 'vlan7'}),
      [('vlan7', 'vlan', 'id', '7'), ('vlan7', 'vlan', 'parent', 'bond0'), ('vlan7', 'connection', 'interface-name', 'vlan7')]),
-    ('linux-rename-by-mac', _with(_linux(), ('ethernets', 'eth0', 'match'), {'macaddress': '52:54:00:AA:bb:01'}),
+    ('linux-rename-by-mac', patched(linux(), ('ethernets', 'eth0', 'match'), {'macaddress': '52:54:00:AA:bb:01'}),
      [('eth0', 'ethernet', 'mac-address', '52:54:00:AA:BB:01'), ('eth0', 'connection', 'interface-name', 'eth0'),
       ('eth1', 'ethernet', 'mac-address', ABSENT)]),
-    ('dhcp4', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True}),
+    ('dhcp4', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True}),
      [('cloudbr0', 'ipv4', 'method', 'auto'), ('cloudbr0', 'ipv4', 'address1', ABSENT), ('cloudbr0', 'ipv6', 'method', 'disabled')]),
-    ('dhcp4-static-and-gateway', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'addresses': ['198.51.100.2/24'],
-                                                  'gateway4': '198.51.100.1'}),
+    ('dhcp4-static-and-gateway', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'addresses': ['198.51.100.2/24'],
+                                                 'gateway4': '198.51.100.1'}),
      [('cloudbr0', 'ipv4', 'method', 'auto'), ('cloudbr0', 'ipv4', 'address1', '198.51.100.2/24,198.51.100.1')]),
-    ('dhcp4-gateway-as-route', _linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'gateway4': '198.51.100.1'}),
+    ('dhcp4-gateway-as-route', linux(cloudbr0={'uplink': 'bond0', 'dhcp4': True, 'gateway4': '198.51.100.1'}),
      [('cloudbr0', 'ipv4', 'method', 'auto'), ('cloudbr0', 'ipv4', 'address1', ABSENT),
       ('cloudbr0', 'ipv4', 'gateway', ABSENT), ('cloudbr0', 'ipv4', 'route1', '0.0.0.0/0,198.51.100.1')]),
-    ('dhcp6', _linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True}),
+    ('dhcp6', linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True}),
      [('cloudbr0', 'ipv6', 'method', 'auto'), ('cloudbr0', 'ipv4', 'method', 'disabled')]),
-    ('ipv6-static', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '2001:db8:1::20/64'],
-                                     'gateway6': '2001:db8::1',
-                                     'nameservers': {'addresses': ['2001:db8::53'], 'search': ['example.org']}}),
+    ('ipv6-static', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::20/64', '2001:db8:1::20/64'],
+                                    'gateway6': '2001:db8::1',
+                                    'nameservers': {'addresses': ['2001:db8::53'], 'search': ['example.org']}}),
      [('cloudbr0', 'ipv6', 'method', 'manual'), ('cloudbr0', 'ipv6', 'address1', '2001:db8::20/64,2001:db8::1'),
       ('cloudbr0', 'ipv6', 'address2', '2001:db8:1::20/64'), ('cloudbr0', 'ipv6', 'dns', '2001:db8::53;'),
       ('cloudbr0', 'ipv6', 'dns-search', 'example.org;'), ('cloudbr0', 'ipv4', 'method', 'disabled')]),
-    ('ipv6-link-local-gateway-dhcp6', _linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True, 'gateway6': 'fe80::1'}),
+    ('ipv6-link-local-gateway-dhcp6', linux(cloudbr0={'uplink': 'bond0', 'dhcp6': True, 'gateway6': 'fe80::1'}),
      [('cloudbr0', 'ipv6', 'method', 'auto'), ('cloudbr0', 'ipv6', 'route1', '::/0,fe80::1')]),
-    ('dual-stack-dns', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24', '2001:db8::2/64'],
-                                        'nameservers': {'addresses': ['198.51.100.53', '2001:db8::53'],
-                                                        'search': ['a.example', 'b.example']}}),
+    ('dual-stack-dns', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24', '2001:db8::2/64'],
+                                       'nameservers': {'addresses': ['198.51.100.53', '2001:db8::53'],
+                                                       'search': ['a.example', 'b.example']}}),
      [('cloudbr0', 'ipv4', 'dns', '198.51.100.53;'), ('cloudbr0', 'ipv6', 'dns', '2001:db8::53;'),
       ('cloudbr0', 'ipv4', 'dns-search', 'a.example;b.example;'), ('cloudbr0', 'ipv6', 'dns-search', ABSENT)]),
-    ('routes', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '2001:db8::20/64'],
-                                'routes': [{'to': '203.0.113.0/24', 'via': '198.51.100.254', 'metric': 50},
-                                           {'to': '192.0.2.0/24', 'via': '198.51.100.253'},
-                                           {'to': 'default', 'via': '198.51.100.1', 'metric': 10},
-                                           {'to': '2001:db8:9::/48', 'via': '2001:db8::fe', 'metric': 7}]}),
+    ('routes', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '2001:db8::20/64'],
+                               'routes': [{'to': '203.0.113.0/24', 'via': '198.51.100.254', 'metric': 50},
+                                          {'to': '192.0.2.0/24', 'via': '198.51.100.253'},
+                                          {'to': 'default', 'via': '198.51.100.1', 'metric': 10},
+                                          {'to': '2001:db8:9::/48', 'via': '2001:db8::fe', 'metric': 7}]}),
      [('cloudbr0', 'ipv4', 'route1', '203.0.113.0/24,198.51.100.254,50'),
       ('cloudbr0', 'ipv4', 'route2', '192.0.2.0/24,198.51.100.253'),
       ('cloudbr0', 'ipv4', 'route3', '0.0.0.0/0,198.51.100.1,10'),
       ('cloudbr0', 'ipv6', 'route1', '2001:db8:9::/48,2001:db8::fe,7'),
       ('cloudbr0', 'ipv4', 'address1', '198.51.100.20/24')]),
-    ('multiple-v4-addresses', _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '203.0.113.5/28'],
-                                               'gateway4': '203.0.113.1'}),
+    ('multiple-v4-addresses', linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.20/24', '203.0.113.5/28'],
+                                              'gateway4': '203.0.113.1'}),
      [('cloudbr0', 'ipv4', 'address1', '198.51.100.20/24,203.0.113.1'), ('cloudbr0', 'ipv4', 'address2', '203.0.113.5/28')]),
     # Open vSwitch
-    ('ovs-active-backup-primary', _ovs_bond(mode='active-backup', primary='eth1', updelay=200, downdelay=100),
+    ('ovs-active-backup-primary', ovs_bond(mode='active-backup', primary='eth1', updelay=200, downdelay=100),
      [('bond0-ovs-port', 'ovs-port', 'bond-mode', 'active-backup'), ('bond0-ovs-port', 'ovs-port', 'bond-updelay', '200'),
       ('bond0-ovs-port', 'ovs-port', 'bond-downdelay', '100'),
       ('bond0-ovs-port', 'ovs-other-config', 'data.bond-primary', 'eth1'),
       ('bond0-ovs-port', 'ovs-other-config', 'data.bond-miimon-interval', '100')]),
-    ('ovs-balance-slb', _ovs_bond(mode='balance-slb'),
+    ('ovs-balance-slb', ovs_bond(mode='balance-slb'),
      [('bond0-ovs-port', 'ovs-port', 'bond-mode', 'balance-slb'), ('bond0-ovs-port', 'ovs-port', 'lacp', 'off')]),
-    ('ovs-balance-tcp-lacp', _ovs_bond(mode='balance-tcp', lacp='active', lacp_rate='fast'),
+    ('ovs-balance-tcp-lacp', ovs_bond(mode='balance-tcp', lacp='active', lacp_rate='fast'),
      [('bond0-ovs-port', 'ovs-port', 'bond-mode', 'balance-tcp'), ('bond0-ovs-port', 'ovs-port', 'lacp', 'active'),
       ('bond0-ovs-port', 'ovs-other-config', 'data.lacp-time', 'fast')]),
-    ('ovs-lacp-passive', _ovs_bond(mode='balance-slb', lacp='passive'),
+    ('ovs-lacp-passive', ovs_bond(mode='balance-slb', lacp='passive'),
      [('bond0-ovs-port', 'ovs-port', 'lacp', 'passive')]),
-    ('ovs-carrier-detect', _ovs_bond(mode='active-backup', miimon=0),
+    ('ovs-carrier-detect', ovs_bond(mode='active-backup', miimon=0),
      [('bond0-ovs-port', 'ovs-other-config', 'data.bond-detect-mode', 'carrier'),
       ('bond0-ovs-port', 'ovs-other-config', 'data.bond-miimon-interval', ABSENT)]),
-    ('ovs-netdev', _with(_ovs(), ('ovs',), {'datapath_type': 'netdev'}),
+    ('ovs-netdev', patched(ovs(), ('ovs',), {'datapath_type': 'netdev'}),
      [('cloudbr0-ovs-bridge', 'ovs-bridge', 'datapath-type', 'netdev')]),
-    ('ovs-system-datapath', _ovs(), [('cloudbr0-ovs-bridge', 'ovs-bridge', 'datapath-type', ABSENT),
-                                     ('cloudbr0-ovs-bridge', 'ovs-other-config', 'data.stp-forward-delay', ABSENT)]),
-    ('ovs-stp', _ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 5}),
+    ('ovs-system-datapath', ovs(), [('cloudbr0-ovs-bridge', 'ovs-bridge', 'datapath-type', ABSENT),
+                                    ('cloudbr0-ovs-bridge', 'ovs-other-config', 'data.stp-forward-delay', ABSENT)]),
+    ('ovs-stp', ovs(cloudbr0={'uplink': 'bond0', 'stp': True, 'forward_delay': 5}),
      [('cloudbr0-ovs-bridge', 'ovs-bridge', 'stp-enable', 'true'),
       ('cloudbr0-ovs-bridge', 'ovs-other-config', 'data.stp-forward-delay', '5')]),
-    ('ovs-mtu', _with(_with(_ovs(cloudbr0={'uplink': 'bond0', 'mtu': 9000}, cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
-                            ('bonds', 'bond0', 'mtu'), 9000), ('ethernets', 'eth0', 'mtu'), 9000),
+    ('ovs-mtu', patched(patched(ovs(cloudbr0={'uplink': 'bond0', 'mtu': 9000}, cloudbr9={'uplink': 'bond0', 'vlan': 9, 'mtu': 9000}),
+                                ('bonds', 'bond0', 'mtu'), 9000), ('ethernets', 'eth0', 'mtu'), 9000),
      [('cloudbr0', 'ethernet', 'mtu', '9000'), ('cloudbr9', 'ethernet', 'mtu', '9000'),
       ('eth0', 'ethernet', 'mtu', '9000'), ('eth1', 'ethernet', 'mtu', '9000'), ('eth2', 'ethernet', 'mtu', ABSENT)]),
-    ('ovs-single-nic', _with(_ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}), ('bonds',), {}),
+    ('ovs-single-nic', patched(ovs(cloudbr0={'uplink': 'eth2', 'addresses': ['198.51.100.2/24']}), ('bonds',), {}),
      [('eth2-ovs-port', 'connection', 'master', uuid_of('cloudbr0-ovs-bridge')),
       ('eth2-ovs-port', 'connection', 'interface-name', 'eth2'),
       ('eth2', 'connection', 'master', uuid_of('eth2-ovs-port')), ('eth2', 'connection', 'slave-type', 'ovs-port'),
       ('eth0', 'ipv4', 'method', 'disabled'), ('eth0', 'connection', 'master', ABSENT)]),
-    ('ovs-host-only', _ovs(cloudbr0={'uplink': 'bond0'}, cloudbr5={'addresses': ['192.0.2.1/24']}),
+    ('ovs-host-only', ovs(cloudbr0={'uplink': 'bond0'}, cloudbr5={'addresses': ['192.0.2.1/24']}),
      [('cloudbr5', 'ipv4', 'address1', '192.0.2.1/24'), ('cloudbr5-ovs-bridge', 'connection', 'type', 'ovs-bridge')]),
-    ('ovs-fake-bridge-dhcp', _ovs(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'dhcp4': True}),
+    ('ovs-fake-bridge-dhcp', ovs(cloudbr0={'uplink': 'bond0'}, cloudbr7={'uplink': 'bond0', 'vlan': 7, 'dhcp4': True}),
      [('cloudbr7-ovs-port', 'ovs-port', 'tag', '7'), ('cloudbr7', 'ipv4', 'method', 'auto'),
       ('cloudbr7-ovs-port', 'connection', 'master', uuid_of('cloudbr0-ovs-bridge'))]),
-    ('ovs-rename-by-mac', _with(_ovs(), ('ethernets', 'eth1', 'match'), {'macaddress': '52:54:00:aa:bb:02'}),
+    ('ovs-rename-by-mac', patched(ovs(), ('ethernets', 'eth1', 'match'), {'macaddress': '52:54:00:aa:bb:02'}),
      [('eth1', 'ethernet', 'mac-address', '52:54:00:AA:BB:02'), ('eth1', 'connection', 'slave-type', 'ovs-port')]),
 ]
 
@@ -431,7 +393,7 @@ def test_option(case_id, data, checks):
 
 
 def test_rename_writes_link_file():
-    data = _with(_linux(), ('ethernets', 'eth0', 'match'), {'macaddress': '52:54:00:aa:bb:01'})
+    data = patched(linux(), ('ethernets', 'eth0', 'match'), {'macaddress': '52:54:00:aa:bb:01'})
     _keyfiles, res = render(data)
     link = [f for f in res['files'] if f['path'] == '/etc/systemd/network/10-cloudstack-kvm-eth0.link']
     assert len(link) == 1 and link[0]['mode'] == '0644'
@@ -441,7 +403,7 @@ def test_rename_writes_link_file():
 
 
 def test_ovs_other_config_is_explained_in_the_file():
-    res = nm.render(norm(SEED['openvswitch']), {'host': HOST})
+    res = render_networkmanager.render(norm(SEED['openvswitch']), {'host': HOST})
     text = [f['content'] for f in res['files'] if f['path'].endswith('cloudstack-kvm-bond0-ovs-port.nmconnection')][0]
     before = text.split('\n[ovs-other-config]')[0]
     assert 'NetworkManager 1.42' in before and 'reconcile' in before
@@ -452,18 +414,23 @@ def test_ovs_other_config_is_explained_in_the_file():
 def test_only_linux_ports_are_slaves_of_linux_masters():
     keyfiles, _res = render(SEED['linux_bridge'])
     types = dict((k['connection']['uuid'], k['connection']['type']) for k in keyfiles.values())
-    for cid, kf in keyfiles.items():
-        if 'master' in kf['connection']:
-            assert types[kf['connection']['master']] in ('bond', 'bridge'), cid
+    masters = dict((cid, types[kf['connection']['master']]) for cid, kf in keyfiles.items()
+                   if 'master' in kf['connection'])
+    # Every NIC is a port of its bond, every bond and the VLAN device a port of its bridge.
+    assert masters == {
+        'cloudstack-kvm-eth0': 'bond', 'cloudstack-kvm-eth1': 'bond',
+        'cloudstack-kvm-eth2': 'bond', 'cloudstack-kvm-eth3': 'bond',
+        'cloudstack-kvm-bond0': 'bridge', 'cloudstack-kvm-bond1': 'bridge', 'cloudstack-kvm-bond0.100': 'bridge',
+    }
 
 
 # -- errors -----------------------------------------------------------------------------------------
 ERRORS = [
     ('v6-nameserver-on-v4-bridge',
-     _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'], 'nameservers': {'addresses': ['2001:db8::53']}}),
+     linux(cloudbr0={'uplink': 'bond0', 'addresses': ['198.51.100.2/24'], 'nameservers': {'addresses': ['2001:db8::53']}}),
      ['bridge cloudbr0', '2001:db8::53', 'IPv6', 'Fix:']),
     ('v4-nameserver-on-v6-bridge',
-     _linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::2/64'], 'nameservers': {'addresses': ['198.51.100.53']}}),
+     linux(cloudbr0={'uplink': 'bond0', 'addresses': ['2001:db8::2/64'], 'nameservers': {'addresses': ['198.51.100.53']}}),
      ['bridge cloudbr0', '198.51.100.53', 'IPv4', 'Fix:']),
 ]
 
@@ -471,7 +438,7 @@ ERRORS = [
 @pytest.mark.parametrize('case_id,data,words', ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors(case_id, data, words):
     with pytest.raises(RenderError) as err:
-        nm.render(norm(data), {'host': HOST})
+        render_networkmanager.render(norm(data), {'host': HOST})
     for word in words:
         assert word in str(err.value)
     assert str(err.value).startswith('host ' + HOST + ': ')
@@ -497,7 +464,7 @@ def _corrupt(res, path_end, old, new):
 ])
 def test_structural_check_rejects(path_end, old, new):
     model = norm(SEED['linux_bridge'])
-    res = nm.render(model, {'host': HOST})
+    res = render_networkmanager.render(model, {'host': HOST})
     validate(res, model)
     with pytest.raises((AssertionError, configparser.Error)):
         validate(_corrupt(res, path_end, old, new), model)

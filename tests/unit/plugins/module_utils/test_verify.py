@@ -17,11 +17,16 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _common as common
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import linux as facts_linux
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import ovs as facts_ovs
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import view as facts_view
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify import compare as verify_compare
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify import summary as verify_summary
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import parse_json_documents
 from ansible_collections.cloudstack_kvm.networking.plugins.filter import kvm_network_verify as filters
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _linux_net as L
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _verify as V
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import parse_json_documents
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import patched
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(os.path.dirname(HERE), 'modules', 'fixtures')
@@ -41,21 +46,21 @@ def _text(*parts):
 def raw_facts(ip_host, ovs=None):
     """The raw sections host_network_facts gathers, parsed from a recorded host."""
     d = ('ip', ip_host)
-    links = L.parse_links(_jload(*d + ('link.json',)))
-    sysr = L.SysReader(os.path.join(FIX, 'ip', ip_host, 'root'))
+    links = facts_linux.parse_links(_jload(*d + ('link.json',)))
+    sysr = facts_linux.SysReader(os.path.join(FIX, 'ip', ip_host, 'root'))
     if ovs:
         docs = parse_json_documents(_text('ovs_facts', ovs + '.stdout'))
-        ovs_facts = L.parse_ovs(L.ovs_rows_from_documents(docs))
+        ovs_facts = facts_ovs.parse_ovs(facts_ovs.ovs_rows_from_documents(docs))
         ovs_facts['available'] = True
     else:
         ovs_facts = {'available': False, 'reason': 'ovs-vsctl is not installed'}
     return {
         'links': links,
-        'addresses': L.parse_addresses(_jload(*d + ('addr.json',))),
-        'routes': L.parse_default_routes(_jload(*d + ('route4.json',)), _jload(*d + ('route6.json',))),
-        'linux_bridges': L.linux_bridges(links, sysr),
-        'bonds': L.linux_bonds(links, sysr.proc_bonding()),
-        'vlans': L.linux_vlans(links, sysr.proc_vlans()),
+        'addresses': facts_linux.parse_addresses(_jload(*d + ('addr.json',))),
+        'routes': facts_linux.parse_default_routes(_jload(*d + ('route4.json',)), _jload(*d + ('route6.json',))),
+        'linux_bridges': facts_linux.linux_bridges(links, sysr),
+        'bonds': facts_linux.linux_bonds(links, sysr.proc_bonding()),
+        'vlans': facts_linux.linux_vlans(links, sysr.proc_vlans()),
         'ovs': ovs_facts,
     }
 
@@ -63,7 +68,7 @@ def raw_facts(ip_host, ovs=None):
 def host_network(raw):
     """The facts as the module returns them: raw sections plus the model view built from them."""
     facts = copy.deepcopy(raw)
-    facts['model'] = L.build_model(facts)
+    facts['model'] = facts_view.build_model(facts)
     for link in facts['links'].values():
         link.pop('info_data', None)
         link.pop('slave_data', None)
@@ -178,23 +183,9 @@ LAB_VM_OVS = {
 }
 
 
-def patched(data, path, value):
-    """A deep copy of ``data`` with data[a][b][c] = value for path 'a.b.c' (None deletes)."""
-    data = copy.deepcopy(data)
-    keys = path.split('.')
-    node = data
-    for key in keys[:-1]:
-        node = node.setdefault(key, {})
-    if value is None:
-        node.pop(keys[-1], None)
-    else:
-        node[keys[-1]] = value
-    return data
-
-
 def messages(wanted, raw, model_only=False):
     facts = host_network(raw)
-    return [d['message'] for d in V.compare(_model.normalise(wanted, 'kvm1'), facts['model'] if model_only else facts)]
+    return [d['message'] for d in verify_compare.compare(model_normalise.normalise(wanted, 'kvm1'), facts['model'] if model_only else facts)]
 
 
 # --- the recorded hosts match their models -------------------------------------------------------
@@ -430,14 +421,14 @@ def test_difference_record_shape():
     raw = raw_facts('bond_vlan_host')
     _port_to(raw, 'cloudbr0', 'bond0', 'eth4')
     _bond(raw, 'bond0', mode='balance-rr')
-    diffs = V.compare(_model.normalise(LINUX_BOND_VLAN), host_network(raw))
+    diffs = verify_compare.compare(model_normalise.normalise(LINUX_BOND_VLAN), host_network(raw))
     assert diffs == [
         {'object': 'bond bond0', 'kind': 'bond.mode', 'field': 'mode', 'expected': 'active-backup',
          'found': 'balance-rr', 'message': 'bond bond0: mode balance-rr, expected active-backup'},
         {'object': 'bridge cloudbr0', 'kind': 'bridge.port', 'field': 'port', 'expected': 'bond0',
          'found': ['eth4'], 'message': 'bridge cloudbr0: port bond0 expected, found eth4'},
     ]
-    assert set(d['kind'] for d in diffs) <= set(V.KINDS)
+    assert set(d['kind'] for d in diffs) <= set(verify_compare.KINDS)
 
 
 def test_model_only_recognises_guest_ports_by_name():
@@ -579,8 +570,8 @@ def test_ovs_netdev_drift(change_wanted, change_host, expected):
 
 def test_ovs_model_only_uses_the_global_datapath_type():
     facts = host_network(ovs_netdev_raw())
-    wanted = _model.normalise(patched(OVS_NETDEV, 'ovs', {'datapath_type': 'system'}))
-    found = [d['message'] for d in V.compare(wanted, facts['model'])]
+    wanted = model_normalise.normalise(patched(OVS_NETDEV, 'ovs', {'datapath_type': 'system'}))
+    found = [d['message'] for d in verify_compare.compare(wanted, facts['model'])]
     assert found == ['bridge cloudbr0: datapath_type netdev, expected system']
 
 
@@ -592,7 +583,7 @@ def _some_differences():
     _bond(raw, 'bond1', miimon=300)
     _del_address(raw, 'cloudbr100', '203.0.113.20/24')
     _mtu(raw, 'linux_bridges', 'cloudbr1', 9000)
-    return V.compare(_model.normalise(LINUX_BOND_VLAN), host_network(raw))
+    return verify_compare.compare(model_normalise.normalise(LINUX_BOND_VLAN), host_network(raw))
 
 
 @pytest.mark.parametrize('ignore, left', [
@@ -607,7 +598,7 @@ def _some_differences():
                              'bridge cloudbr100: address 203.0.113.20/24 missing']),
 ])
 def test_drop_ignored(ignore, left):
-    assert [d['message'] for d in V.drop_ignored(_some_differences(), ignore)] == left
+    assert [d['message'] for d in verify_compare.drop_ignored(_some_differences(), ignore)] == left
 
 
 # --- normalisation helpers -------------------------------------------------------------------------
@@ -618,13 +609,13 @@ def test_drop_ignored(ignore, left):
     ('not-an-address', 'not-an-address'),
 ])
 def test_canonical_address(value, expected):
-    assert V.canonical_address(value) == expected
+    assert verify_compare.canonical_address(value) == expected
 
 
 @pytest.mark.parametrize('value, expected', [(1, 'active-backup'), ('4', '802.3ad'), ('balance-xor', 'balance-xor'),
                                              (None, None)])
 def test_linux_bond_mode(value, expected):
-    assert V.linux_bond_mode(value) == expected
+    assert common.linux_bond_mode(value) == expected
 
 
 # --- summary -----------------------------------------------------------------------------------------
@@ -643,7 +634,7 @@ def test_summary_golden(name, raw):
     with VERIFY_GOLDEN_UPDATE=1 after an intended change, then review the diff)."""
     facts = host_network(raw())
     facts['owners'] = {'cloudbr0': {'owner': 'netplan', 'file': '/run/systemd/network/10-netplan-cloudbr0.network'}}
-    text = V.summary(facts, 'kvm1')
+    text = verify_summary.summary(facts, 'kvm1')
     path = os.path.join(GOLDEN, name + '.txt')
     if os.environ.get('VERIFY_GOLDEN_UPDATE'):
         with io.open(path, 'w', encoding='utf-8') as f:
@@ -653,7 +644,7 @@ def test_summary_golden(name, raw):
 
 
 def test_summary_linux_reads_like_the_seed_checks():
-    text = V.summary(host_network(raw_facts('bond_vlan_host')), 'kvm1')
+    text = verify_summary.summary(host_network(raw_facts('bond_vlan_host')), 'kvm1')
     lines = text.splitlines()
     assert lines[0] == 'host kvm1: backend linux_bridge'
     assert 'cloudbr0        no              bond0' in lines
@@ -667,7 +658,7 @@ def test_summary_linux_reads_like_the_seed_checks():
 
 
 def test_summary_ovs_reads_like_ovs_vsctl_show():
-    lines = V.summary(host_network(raw_facts('ovs_host', ovs='ovs_host'))).splitlines()
+    lines = verify_summary.summary(host_network(raw_facts('ovs_host', ovs='ovs_host'))).splitlines()
     assert lines[0] == 'backend openvswitch'
     i = lines.index('    Bridge cloudbr0')
     assert lines[i + 1:i + 4] == ['        Port bond0', '            Interface eth0', '            Interface eth1']
@@ -682,13 +673,13 @@ def test_summary_ovs_reads_like_ovs_vsctl_show():
 
 def test_summary_without_raw_sections_and_without_bridges():
     facts = host_network(raw_facts('bond_vlan_host'))
-    text = V.summary({'model': facts['model']}, 'kvm1')
+    text = verify_summary.summary({'model': facts['model']}, 'kvm1')
     assert '# bridges' in text and 'cloudbr100      linux_bridge    bond100' in text
     empty = host_network(raw_facts('empty_host'))
-    text = V.summary(empty, 'kvm3')
+    text = verify_summary.summary(empty, 'kvm3')
     assert text.splitlines()[0] == 'host kvm3: no Linux or Open vSwitch bridge'
     assert '# Open vSwitch not read: ovs-vsctl is not installed' in text
-    assert V.summary({}) == 'no Linux or Open vSwitch bridge\n'
+    assert verify_summary.summary({}) == 'no Linux or Open vSwitch bridge\n'
 
 
 # --- filters -----------------------------------------------------------------------------------------
@@ -717,7 +708,7 @@ def test_filter_differences_errors(args, fragment):
 
 def test_filter_summary():
     facts = host_network(raw_facts('ovs_host', ovs='ovs_host'))
-    assert filters.kvm_network_summary(facts, 'kvm2') == V.summary(facts, 'kvm2')
+    assert filters.kvm_network_summary(facts, 'kvm2') == verify_summary.summary(facts, 'kvm2')
     with pytest.raises(AnsibleFilterError, match='must be the host_network facts'):
         filters.kvm_network_summary(None)
     assert set(filters.FilterModule().filters()) == set(['kvm_network_differences', 'kvm_network_drop_ignored',

@@ -16,8 +16,8 @@ from unittest import mock
 
 from ansible.module_utils import basic
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.properties import loads
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import cloudstack_agent_props as mod
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._properties import loads
 
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import (
     FakeRunCommand, load_fixture, run_module,

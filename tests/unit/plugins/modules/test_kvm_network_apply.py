@@ -24,9 +24,11 @@ from unittest import mock
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model, _render
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import OvsVsctl
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render_common import MARKER
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import renderers as render_renderers
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs import replay
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs.ovsdb_server import (
@@ -69,11 +71,11 @@ iface eth0 inet dhcp
 def model_of(data, **changes):
     data = copy.deepcopy(data)
     data.update(changes)
-    return _model.normalise(data, 'kvm1')
+    return model_normalise.normalise(data, 'kvm1')
 
 
 def args_for(model, renderer, root, **extra):
-    out = _render.render(model, renderer, {'host': 'kvm1'})
+    out = render_renderers.render(model, renderer, {'host': 'kvm1'})
     args = {'renderer': out['renderer'], 'files': out['files'], 'owned': out['owned'], 'marker': out['marker'],
             'ovs_state': out['ovs_state'], 'model': model, 'root_dir': str(root)}
     args.update(extra)
@@ -208,7 +210,7 @@ def test_ifupdown_rerun_changes_nothing_and_runs_no_activation(debian):
     result, fake = apply(args_for(model, 'ifupdown', debian), expect_live(HostFake()))
     assert result['changed'] is False
     assert fake.argvs == list(IP_READS), 'only the live-state reads may run'
-    assert result['activated'] == {'interfaces': [], 'reasons': {}, 'commands': [], 'deferred': []}
+    assert result['activated'] == {'interfaces': [], 'reasons': {}, 'commands': [], 'deferred': [], 'announced': []}
     assert result['files'] == {'written': [], 'created': [], 'removed': [], 'backups': []}
     assert result['conflicts'] == [] and result['diff'] == []
 
@@ -292,11 +294,21 @@ def test_live_drift_reactivates_only_the_drifted_bridge_and_check_mode_only_repo
     assert fake.argvs == list(IP_READS), 'check mode ran a command that changes the host'
     assert check['drift'] == [{'interface': 'cloudbr0', 'differences': [
         'bridge cloudbr0: address 198.51.100.11/24 missing', 'bridge cloudbr0: gateway4 none, expected 198.51.100.1']}]
-    assert check['activated']['commands'] == [[IFDOWN, '--force', 'cloudbr0'], [IFUP, 'cloudbr0']]
+    # An address and a default route are put back in place: ifdown/ifup would re-create the bridge.
+    repair = [[IP, 'address', 'add', '198.51.100.11/24', 'dev', 'cloudbr0'],
+              [IP, '-4', 'route', 'replace', 'default', 'via', '198.51.100.1', 'dev', 'cloudbr0']]
+    assert check['activated']['commands'] == repair
+    # --check --diff says what would change: the drifted interface, the realised and the wanted value.
+    assert check['diff'] == [{'before_header': 'bridge cloudbr0 (live network)',
+                              'after_header': 'bridge cloudbr0 (kvm_network, re-activated)',
+                              'before': 'addresses: []\ngateway4: null\n',
+                              'after': 'addresses: ["198.51.100.11/24"]\ngateway4: "198.51.100.1"\n'}]
     fake = expect_live(HostFake(), lost)
-    fake.expect(argv=[IFDOWN, '--force', 'cloudbr0']).expect(argv=[IFUP, 'cloudbr0'])
+    for argv in repair:
+        fake.expect(argv=argv)
     result, fake = apply(args_for(model, 'ifupdown', debian), fake)
     assert result['changed'] is True and result['activated']['reasons'] == {'cloudbr0': 'drift'}
+    assert [a for a in fake.argvs if a not in IP_READS] == repair
     assert result['files']['written'] == []
 
 
@@ -322,12 +334,14 @@ def test_bridge_with_guest_ports_is_not_restarted(debian):
     assert result['changed'] is True and result['files']['written'] == ['/etc/network/interfaces.d/cloudstack-kvm']
     assert result['activated']['deferred'] == [{'interface': 'cloudbr1', 'bridge': 'cloudbr1', 'ports': ['vnet0']}]
     assert any('not restarting cloudbr1' in w and 'vnet0' in w for w in result['warnings'])
-    # Asked for explicitly, the bridge restarts. The file is already written: the drift check
-    # finds cloudbr1's missing address, and the run repairs it.
+    # The next run finds cloudbr1's address missing (the file is written already) and puts it on
+    # the live bridge in place: the guests keep their ports, the bridge its MAC.
     fake = expect_live(HostFake())
-    fake.expect(argv=[IFDOWN, '--force', 'cloudbr1']).expect(argv=[IFUP, 'cloudbr1'])
-    result, fake = apply(args_for(model_of(data), 'ifupdown', debian, restart_bridges_with_guests=True), fake)
+    fake.expect(argv=[IP, 'address', 'add', '203.0.113.11/24', 'dev', 'cloudbr1'])
+    result, fake = apply(args_for(model_of(data), 'ifupdown', debian), fake)
     assert result['activated']['reasons'] == {'cloudbr1': 'drift'}
+    assert result['activated']['commands'] == [[IP, 'address', 'add', '203.0.113.11/24', 'dev', 'cloudbr1']]
+    assert result['activated']['deferred'] == []
 
 
 # --- netplan ----------------------------------------------------------------------------------------
@@ -342,22 +356,57 @@ CLOUD_INIT_NETPLAN = '''network:
 '''
 
 
+CLOUD_INIT_HEADED = (
+    '# This file is generated from information provided by the datasource.  Changes\n'
+    '# to it will not persist across an instance reboot.\n' + CLOUD_INIT_NETPLAN)
+
+
 def test_netplan_generate_then_apply_once_and_rerun_is_quiet(tmp_path):
     model = model_of(TWO_BRIDGES)
     put(tmp_path, '/etc/netplan/50-cloud-init.yaml', CLOUD_INIT_NETPLAN, 0o600)
-    put(tmp_path, '/etc/netplan/01-other.yaml', 'network:\n  ethernets:\n    eth1: {mtu: 1500}\n', 0o600)
+    put(tmp_path, '/etc/netplan/01-other.yaml', 'network:\n  ethernets:\n    eth1: {mtu: 1500}\n    eth7: {}\n', 0o600)
     fake = expect_live(HostFake(), NOTHING)
     fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
     result, fake = apply(args_for(model, 'netplan', tmp_path), fake)
     assert [a for a in fake.argvs if a not in IP_READS] == [[NETPLAN, 'generate'], [NETPLAN, 'apply']]
     assert oct(os.stat(os.path.join(str(tmp_path), 'etc/netplan/60-cloudstack-kvm.yaml')).st_mode & 0o777) == '0o600'
+    # The other files' entries for our interfaces are taken over (netplan merges every file: the
+    # installer's DHCP client on eth0 would keep running); what is not ours stays.
     conflicts = dict((c['file'], c) for c in result['conflicts'])
-    assert conflicts['/etc/netplan/50-cloud-init.yaml']['dhcp'] is True
+    assert conflicts['/etc/netplan/50-cloud-init.yaml'] == {
+        'file': '/etc/netplan/50-cloud-init.yaml', 'interface': 'eth0', 'netplan_id': 'ens3', 'section': 'ethernets',
+        'dhcp': True, 'action': 'taken_over'}
     assert conflicts['/etc/netplan/01-other.yaml']['dhcp'] is False
-    assert any('keeps that DHCP client running' in w for w in result['warnings'])
-    assert read(tmp_path, '/etc/netplan/50-cloud-init.yaml') == CLOUD_INIT_NETPLAN, 'never edits netplan files'
+    assert yaml.safe_load(read(tmp_path, '/etc/netplan/50-cloud-init.yaml')) == {'network': {'version': 2}}
+    assert yaml.safe_load(read(tmp_path, '/etc/netplan/01-other.yaml')) == {'network': {'ethernets': {'eth7': {}}}}
+    assert read(tmp_path, '/etc/netplan/01-other.yaml').startswith(
+        '# eth1 taken over by /etc/netplan/60-cloudstack-kvm.yaml (the previous version of this file is backed up')
+    assert oct(os.stat(os.path.join(str(tmp_path), 'etc/netplan/50-cloud-init.yaml')).st_mode & 0o777) == '0o600'
+    backups = dict((b['path'], b['backup']) for b in result['files']['backups'])
+    assert read(tmp_path, backups['/etc/netplan/50-cloud-init.yaml']) == CLOUD_INIT_NETPLAN
+    assert result['activated']['reasons']['eth0'] == 'changed' and result['activated']['reasons']['eth1'] == 'changed'
+    assert '/etc/cloud/cloud.cfg.d/99-cloudstack-kvm-network.cfg' not in result['files']['created'], \
+        'cloud-init is not installed here'
     result, fake = apply(args_for(model, 'netplan', tmp_path), expect_live(HostFake()))
     assert result['changed'] is False and fake.argvs == list(IP_READS)
+
+
+def test_netplan_cloud_init_stays_taken_over_across_a_reboot(tmp_path):
+    # cloud-init writes 50-cloud-init.yaml at every boot unless its network configuration is off.
+    put(tmp_path, '/etc/netplan/50-cloud-init.yaml', CLOUD_INIT_HEADED, 0o600)
+    os.makedirs(os.path.join(str(tmp_path), 'etc/cloud/cloud.cfg.d'))
+    fake = expect_live(HostFake(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    result, fake = apply(args_for(model_of(TWO_BRIDGES), 'netplan', tmp_path), fake)
+    disable = '/etc/cloud/cloud.cfg.d/99-cloudstack-kvm-network.cfg'
+    assert disable in result['files']['created']
+    assert yaml.safe_load(read(tmp_path, disable)) == {'network': {'config': 'disabled'}}
+    assert {'file': disable, 'interfaces': [], 'action': 'cloud_init_network_disabled'} in result['conflicts']
+    taken = read(tmp_path, '/etc/netplan/50-cloud-init.yaml')
+    assert taken.startswith('# This file is generated from information provided by the datasource.')
+    assert yaml.safe_load(taken) == {'network': {'version': 2}}
+    result, fake = apply(args_for(model_of(TWO_BRIDGES), 'netplan', tmp_path), expect_live(HostFake()))
+    assert result['changed'] is False
 
 
 def test_netplan_generate_failure_puts_the_old_file_back(tmp_path):
@@ -400,6 +449,23 @@ def test_netplan_deletes_the_bridge_it_no_longer_has_unless_guests_use_it(tmp_pa
     result, fake = apply(smaller, fake)
     assert [a for a in fake.argvs if a not in IP_READS] == [[NETPLAN, 'generate'], [NETPLAN, 'apply']]
     assert result['activated']['deferred'] == [{'interface': 'cloudbr1', 'bridge': 'cloudbr1', 'ports': ['vnet0']}]
+
+
+def test_netplan_takes_a_nic_it_no_longer_has_out_of_its_bridge(tmp_path):
+    # netplan apply leaves a NIC the configuration dropped in its bridge: the module takes it out.
+    fake = expect_live(HostFake(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    apply(args_for(model_of(TWO_BRIDGES), 'netplan', tmp_path), fake)
+    os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/cloudbr0'))
+    os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/eth0'))
+    os.symlink('../cloudbr0', os.path.join(str(tmp_path), 'sys/class/net/eth0/master'))
+    data = copy.deepcopy(TWO_BRIDGES)
+    data['ethernets'] = {'eth1': {}, 'eth2': {}}
+    data['bridges']['cloudbr0']['uplink'] = 'eth2'
+    check, fake = apply(args_for(model_of(data), 'netplan', tmp_path), expect_live(HostFake()), check_mode=True)
+    assert check['activated']['reasons'] == {'eth0': 'removed', 'eth2': 'added', 'cloudbr0': 'changed'}
+    assert check['activated']['commands'] == [[NETPLAN, 'generate'], [NETPLAN, 'apply'],
+                                              [IP, 'link', 'set', 'dev', 'eth0', 'nomaster']]
 
 
 def test_prune_removes_only_marked_owned_files(tmp_path):
@@ -507,6 +573,24 @@ def test_networkmanager_foreign_profile_autoconnect_off_and_profiles_up_controll
     assert not [a for a in fake.argvs if a[0] == NMCLI and a[1] != '--terse']
 
 
+def test_networkmanager_profile_nmcli_cannot_read_is_left_alone(tmp_path):
+    # A failed read of a profile is not "autoconnect yes": nothing is switched off on a guess.
+    args = args_for(model_of(TWO_BRIDGES), 'networkmanager', tmp_path)
+    wired = '8d3f8e7c-1111-4a4a-9b9b-222233334444'
+    fake = HostFake()
+    fake.expect(argv=NM_LIST, stdout='Wired connection 1:%s:802-3-ethernet:eth0:\n' % wired)
+    fake.expect(argv=nm_show(wired), rc=10, stderr='Error: no such connection profile.')
+    expect_live(fake, NOTHING)
+    fake.expect(match=lambda a: a[:3] == [NMCLI, 'connection', 'load'])
+    fake.expect(match=lambda a: a[:3] == [NMCLI, 'connection', 'up'], repeat=True)
+    result, fake = apply(args, fake)
+    assert result['conflicts'] == []
+    assert not [a for a in fake.argvs if a[:3] == [NMCLI, 'connection', 'modify']]
+    assert any('could not read NetworkManager profile Wired connection 1 (%s) on eth0' % wired in w
+               and 'no such connection profile' in w and 'connection.autoconnect no' in w
+               for w in result['warnings']), result.get('warnings')
+
+
 def test_networkmanager_changed_bridge_brings_up_its_ports_after_it(tmp_path):
     model = model_of(TWO_BRIDGES)
     fake = HostFake().expect(argv=NM_LIST, stdout='')
@@ -566,7 +650,8 @@ def test_failed_ifup_names_the_interface(debian):
 
 
 @pytest.mark.parametrize('change, message', [
-    ({'model': {'backend': 'linux_bridge'}}, 'model is not a normalised kvm_network'),
+    ({'model': {'backend': 'linux_bridge', 'bridges': {'cloudbr0': {'uplink': 'eth9'}}}},
+     'bridge cloudbr0: uplink eth9 is not a declared ethernet or bond'),
     ({'files': [{'path': 'etc/x', 'content': '# %s\n' % MARKER}]}, 'is not an absolute path'),
     ({'files': [{'path': '/etc/x', 'content': 'no marker\n'}]}, 'has no comment line with the marker'),
 ])
@@ -577,6 +662,19 @@ def test_bad_input_fails_before_anything_is_touched(debian, change, message):
         result, fake = run_module(kvm_network_apply.main, args)
     assert result['failed'] is True and message in result['msg']
     assert fake.argvs == [] and read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+
+
+def test_raw_model_is_normalised_on_the_host(debian):
+    # Users who call the module directly may pass kvm_network as written: the same plan results.
+    raw = args_for(model_of(TWO_BRIDGES), 'ifupdown', debian, drift=False)
+    raw['model'] = copy.deepcopy(TWO_BRIDGES)
+    normalised = dict(raw, model=model_of(TWO_BRIDGES))
+    with mock.patch.object(AnsibleModule, 'get_bin_path', bin_path):
+        from_raw, dummy = run_module(kvm_network_apply.main, raw, check_mode=True)
+        from_normalised, dummy = run_module(kvm_network_apply.main, normalised, check_mode=True)
+    assert 'failed' not in from_raw, from_raw
+    assert from_raw == from_normalised
+    assert from_raw['activated']['interfaces'] == ['cloudbr0', 'cloudbr1', 'eth0', 'eth1']
 
 
 def test_missing_tool_is_named(debian):
@@ -591,7 +689,7 @@ def test_missing_tool_is_named(debian):
 def ovs_model(datapath_type='system'):
     data = copy.deepcopy(SEED['openvswitch'])
     data['ovs'] = {'datapath_type': datapath_type}
-    return _model.normalise(data, 'kvm1')
+    return model_normalise.normalise(data, 'kvm1')
 
 
 def is_reconcile_read(argv):
@@ -638,8 +736,8 @@ def ovs_live_json(addresses):
     return json.dumps(links), json.dumps(addrs), json.dumps(routes)
 
 
-def test_ovs_address_removed_by_hand_is_restored_by_reactivating_that_bridge(tmp_path):
-    """With Open vSwitch, drift in the database is the reconcile's; an address is re-activation's."""
+def test_ovs_address_removed_by_hand_is_restored_in_place(tmp_path):
+    """With Open vSwitch, drift in the database is the reconcile's; an address is put back in place."""
     model = ovs_model()
     args = args_for(model, 'ifupdown', tmp_path)
     for f in args['files']:
@@ -650,8 +748,7 @@ def test_ovs_address_removed_by_hand_is_restored_by_reactivating_that_bridge(tmp
                 'bond_mode,lacp,bond_updelay,bond_downdelay,other_config,external_ids,fake_bridge,bond_active_slave'
                 in a, stdout=replay.fixture_text('seed'))
     expect_live(fake, ovs_live_json({'cloudbr100': ['10.0.100.20/24']}))
-    fake.expect(argv=replay.SNAPSHOT_ARGV, stdout=replay.fixture_text('seed'))
-    fake.expect(argv=[IFDOWN, '--force', 'cloudbr0']).expect(argv=[IFUP, 'cloudbr0'])
+    fake.expect(argv=[IP, 'address', 'add', '192.168.100.20/24', 'dev', 'cloudbr0'])
     fake.expect(match=is_reconcile_read, stdout=replay.fixture_text('seed'))
     with mock.patch.object(AnsibleModule, 'get_bin_path',
                            lambda self, name, *a, **k: replay.VSCTL if name == 'ovs-vsctl' else SBIN + name):
@@ -660,7 +757,8 @@ def test_ovs_address_removed_by_hand_is_restored_by_reactivating_that_bridge(tmp
     assert fake.unused() == []
     assert result['drift'] == [{'interface': 'cloudbr0', 'differences': [
         'bridge cloudbr0: address 192.168.100.20/24 missing']}]
-    assert result['activated']['commands'] == [[IFDOWN, '--force', 'cloudbr0'], [IFUP, 'cloudbr0']]
+    # Put back in place: ifdown/ifup would re-create the Open vSwitch bridge with a new MAC.
+    assert result['activated']['commands'] == [[IP, 'address', 'add', '192.168.100.20/24', 'dev', 'cloudbr0']]
     assert result['ovs']['changed'] is False
 
 
@@ -691,7 +789,7 @@ def apply_ovs(server, args, fake, check_mode=False):
     def client(module, db=None, timeout=None):
         return OvsVsctl(module, binary=server.vsctl, db=server.db, no_wait=True, environ=server.environ)
     with mock.patch.object(AnsibleModule, 'get_bin_path', bin_path), \
-            mock.patch.object(kvm_network_apply, 'OvsVsctl', client):
+            mock.patch.object(whole_host, 'OvsVsctl', client):
         result, fake = run_module(kvm_network_apply.main, args, run_command=fake, check_mode=check_mode, diff=True)
     assert not result.get('failed'), result.get('msg')
     assert fake.unused() == []
@@ -702,7 +800,7 @@ def apply_ovs(server, args, fake, check_mode=False):
 def test_ovs_netplan_first_apply_then_tagged_internal_port_gets_fake_bridge_flag(tmp_path, ovsdb_server):
     ovsdb_server.reset()
     model = ovs_model('netdev')
-    out = _render.render(model, 'netplan', {'host': 'kvm1', 'ovs_database_only': True})
+    out = render_renderers.render(model, 'netplan', {'host': 'kvm1', 'ovs_database_only': True})
     args = {'renderer': 'netplan', 'files': out['files'], 'owned': out['owned'], 'model': model,
             'ovs_state': out['ovs_state'], 'root_dir': str(tmp_path), 'drift': False}
     assert 'datapath_type=netdev' in out['files'][0]['content'], 'netplan cannot write it: a comment says so'
@@ -748,7 +846,7 @@ def test_ovs_ifupdown_bridge_with_guests_is_not_restarted(tmp_path, ovsdb_server
     data = copy.deepcopy(SEED['openvswitch'])
     data['ovs'] = {'datapath_type': 'netdev'}
     data['bridges']['cloudbr1']['addresses'] = ['203.0.113.11/24']
-    args = args_for(_model.normalise(data, 'kvm1'), 'ifupdown', tmp_path, drift=False)
+    args = args_for(model_normalise.normalise(data, 'kvm1'), 'ifupdown', tmp_path, drift=False)
     result = apply_ovs(ovsdb_server, args, RealOvsFakeRest(ovsdb_server))
     assert result['activated']['deferred'] == [{'interface': 'cloudbr1', 'bridge': 'cloudbr1', 'ports': ['vnet4']}]
     assert result['activated']['commands'] == []

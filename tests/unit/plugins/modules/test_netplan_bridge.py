@@ -22,9 +22,10 @@ from unittest import mock
 
 from ansible.module_utils import basic
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import netplan as render_netplan
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import netplan_file as render_netplan_file
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import netplan_bridge
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _render_netplan
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _model
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import (
     FakeRunCommand,
     run_module,
@@ -96,7 +97,7 @@ def test_seed_bridges_one_by_one_equal_the_renderer(root):
     # the same three bridges through the model and the renderer give the same file, byte for byte
     with open(os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'seed000.yml')) as fh:
         seed = yaml.safe_load(fh)['linux_bridge']
-    rendered = _render_netplan.render(_model.normalise(seed))['files'][0]['content']
+    rendered = render_netplan.render(model_normalise.normalise(seed))['files'][0]['content']
     assert owned(root) == rendered
 
 
@@ -194,15 +195,21 @@ def test_backup_and_files_not_owned_are_left_alone(root):
     assert other.read_text().startswith('network:\n  version: 2\n  ethernets:\n    eth9')
 
 
-def test_refuses_a_file_it_does_not_own(root):
+@pytest.mark.parametrize('text', [
+    'network: {version: 2}\n',
+    # The marker named outside a comment line (here after YAML on the same line) is not ours either:
+    # one rule for every file the collection owns (_common.has_marker).
+    'network: {version: 2}  # copied from the cloudstack_kvm.networking docs\n',
+], ids=['no-marker', 'marker-not-on-a-comment-line'])
+def test_refuses_a_file_it_does_not_own(root, text):
     path = root / FILE.lstrip('/')
     path.parent.mkdir(parents=True)
-    path.write_text('network: {version: 2}\n')
+    path.write_text(text)
     result, calls = run(root, CLOUDBR0, runner=generate_ok())
     assert result['failed'] is True
     assert 'not written by cloudstack_kvm.networking' in result['msg'] and 'Fix:' in result['msg']
     assert calls.argvs == []
-    assert path.read_text() == 'network: {version: 2}\n'
+    assert path.read_text() == text
 
 
 @needs_netplan
@@ -255,7 +262,7 @@ def test_ovs_seed_bridges_equal_the_renderer(root):
         assert result['changed'] is True, result
     with open(os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'seed000.yml')) as fh:
         seed = yaml.safe_load(fh)['openvswitch']
-    assert owned(root) == _render_netplan.render(_model.normalise(seed))['files'][0]['content']
+    assert owned(root) == render_netplan.render(model_normalise.normalise(seed))['files'][0]['content']
     again, calls = run(root, OVS100, runner=generate_ok())
     assert again['changed'] is False and calls.argvs == []
     # the untagged bridge carries the fake bridge: it cannot go first
@@ -310,11 +317,9 @@ def test_rename_by_mac_and_single_nic(root):
     assert again['changed'] is False, 'the NIC entry in the file is kept when ethernets is not given'
 
 
-@pytest.mark.parametrize('flag,library', [('_netplan.HAS_YAML', 'PyYAML')])
-def test_missing_library_is_named(root, flag, library):
-    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils import _netplan
-    target = {'_netplan': _netplan, '_model': _model}[flag.split('.')[0]]
-    with mock.patch.object(target, flag.split('.')[1], False):
+@pytest.mark.parametrize('target,flag,library', [(render_netplan_file, 'HAS_YAML', 'PyYAML')])
+def test_missing_library_is_named(root, target, flag, library):
+    with mock.patch.object(target, flag, False):
         result, calls = run(root, CLOUDBR0, runner=FakeRunCommand())
     assert result['failed'] is True
     assert library in result['msg'] and 'Failed to import the required Python library' in result['msg']

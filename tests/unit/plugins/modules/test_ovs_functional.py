@@ -20,13 +20,13 @@ import pytest
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import (
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl, Transaction
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     OvsError,
     OvsParameterError,
     OvsStateError,
-    OvsVsctl,
-    Transaction,
 )
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.plan import apply_plan, object_module
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import ovs_bond, ovs_bridge, ovs_port
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs.ovsdb_server import (
     OvsdbServer,
@@ -64,9 +64,10 @@ def run(server, module, args, check_mode=False, diff=True):
     """Run ``module``'s real logic against ``server``; OvsError propagates."""
     args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     with set_module_args(args):
-        mod = module.build_module()
+        mod = object_module(module.argument_spec(), **module.OBJECT['constraints'])
     client = OvsVsctl(mod, binary=server.vsctl, db=server.db, no_wait=True, environ=server.environ)
-    return module.run_module(mod, client)
+    planner = module.OBJECT['planner'](mod.params, check_mode=mod.check_mode)
+    return apply_plan(mod, client, planner, module.OBJECT['result_key'])
 
 
 def converge(server, module, args):

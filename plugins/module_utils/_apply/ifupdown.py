@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
+# may change without notice.
+"""ifupdown's side of applying: stanzas for our interfaces in files we do not own (commented
+out, backed up), the ``source`` line that makes ifupdown read our file, what a changed stanza
+concerns, and activation (``ifdown --force`` with the old definition before the files change,
+``ifup`` after, per interface, in dependency order).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import fnmatch
+import os
+import re
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import natural_key
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import FileChange
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.system import System
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.graph import ordered
+
+IFUPDOWN_MAIN = '/etc/network/interfaces'
+IFUPDOWN_DIR = '/etc/network/interfaces.d'
+# `source /etc/network/interfaces.d/*` reads every file there, backups included: backups of files
+# in that directory go here instead.
+IFUPDOWN_BACKUP_DIR = '/var/backups/cloudstack-kvm'
+
+
+class IfupdownSystem(System):
+    """ifupdown: ``ifdown --force`` with the old definition before the files change, ``ifup``
+    after, per interface, in dependency order."""
+
+    name = 'ifupdown'
+    deletes_bridges = 'all'
+
+    def backup_dir(self, path):
+        return IFUPDOWN_BACKUP_DIR if os.path.dirname(path) == IFUPDOWN_DIR else None
+
+    # The drift of a bridge that ``ip`` repairs as ifup would have configured it.
+    IN_PLACE = ('bridge.addresses', 'bridge.gateway4', 'bridge.gateway6')
+
+    def repair_in_place(self, name, differences):
+        """A bridge that lost an address or its default route gets them back with ``ip``: ifdown and
+        ifup would delete and re-create it (a new MAC on Open vSwitch, guests' ports removed)."""
+        if any(d['kind'] not in self.IN_PLACE for d in differences):
+            return None
+        ip = self.runner.bin('ip')
+        commands = []
+        for diff in differences:
+            if diff['kind'] == 'bridge.addresses':
+                commands.append(([ip, 'address', 'add', diff['expected'], 'dev', name],
+                                 'putting address %s back on %s' % (diff['expected'], name)))
+        for diff in differences:
+            if diff['kind'] in ('bridge.gateway4', 'bridge.gateway6'):
+                family = '-6' if diff['kind'] == 'bridge.gateway6' else '-4'
+                commands.append(([ip, family, 'route', 'replace', 'default', 'via', diff['expected'], 'dev', name],
+                                 'putting the default route via %s on %s back' % (diff['expected'], name)))
+        return commands
+    TOP = ('iface', 'auto', 'mapping', 'source', 'source-directory', 'rename', 'no-auto-down', 'no-scripts')
+
+    @classmethod
+    def blocks(cls, text):
+        """Top-level blocks of an interfaces(5) file: [{'keyword', 'names', 'lines': [index]}].
+
+        An ``iface`` block takes the option lines that follow it; ``auto``/``allow-*`` lines are
+        one-line blocks naming interfaces. Comments and blank lines belong to no block.
+        """
+        out = []
+        current = None
+        for index, raw in enumerate((text or '').splitlines()):
+            line = raw.strip()
+            if not line or line.startswith('#'):
+                continue
+            word = line.split()[0]
+            if word in cls.TOP or word.startswith('allow-'):
+                words = line.split()
+                if word == 'iface':
+                    names = words[1:2]
+                elif word in ('auto', 'no-auto-down', 'no-scripts') or word.startswith('allow-'):
+                    names = words[1:]
+                elif word == 'mapping':
+                    names = words[1:]
+                else:
+                    names = []
+                current = {'keyword': word, 'names': names, 'lines': [index]}
+                out.append(current)
+                if word not in ('iface', 'mapping'):
+                    current = None
+            elif current is not None:
+                current['lines'].append(index)
+        return out
+
+    def definitions(self, path, text):
+        lines = (text or '').splitlines()
+        defs = {}
+        for block in self.blocks(text):
+            for name in block['names']:
+                if block['keyword'] in ('iface', 'mapping'):
+                    body = '\n'.join(lines[i].strip() for i in block['lines'])
+                else:
+                    body = block['keyword']
+                defs.setdefault(name, []).append(body)
+        return dict((name, '\n'.join(sorted(parts))) for name, parts in defs.items())
+
+    @staticmethod
+    def kind_of(definition):
+        text = definition or ''
+        if re.search(r'^\s*ovs_type\s+OVSBridge', text, re.M):
+            return 'ovs_bridge'
+        if re.search(r'^\s*ovs_type\s+OVSIntPort', text, re.M):
+            return 'ovs_fake'
+        if re.search(r'^\s*ovs_type\s+OVS', text, re.M):
+            return 'ovs_port'
+        if re.search(r'^\s*bridge[_-]ports\s', text, re.M):
+            return 'bridge'
+        if re.search(r'^\s*(bond-slaves|bond_slaves|slaves)\s', text, re.M):
+            return 'bond'
+        if re.search(r'^\s*vlan[_-]raw[_-]device\s', text, re.M):
+            return 'vlan'
+        return 'ethernet'
+
+    def _sources_our_file(self, text, our_path):
+        for raw in (text or '').splitlines():
+            words = raw.strip().split()
+            if len(words) < 2 or words[0] not in ('source', 'source-directory'):
+                continue
+            target = words[1] if words[1].startswith('/') else os.path.join('/etc/network', words[1])
+            if words[0] == 'source' and fnmatch.fnmatchcase(our_path, target):
+                return True
+            if words[0] == 'source-directory' and os.path.normpath(target) == os.path.dirname(our_path) \
+                    and re.match(r'^[a-zA-Z0-9_-]+$', os.path.basename(our_path)):
+                return True
+        return False
+
+    def comment_out(self, path, text, names):
+        """``text`` with the stanzas and auto/allow entries of ``names`` commented out."""
+        lines = text.splitlines()
+        edit = {}
+        for block in self.blocks(text):
+            hit = [n for n in block['names'] if n in names]
+            if not hit:
+                continue
+            if block['keyword'] in ('iface', 'mapping'):
+                for i in block['lines']:
+                    edit[i] = '# ' + lines[i]
+            else:
+                keep = [n for n in block['names'] if n not in names]
+                i = block['lines'][0]
+                edit[i] = '# ' + lines[i] + ('\n%s %s' % (block['keyword'], ' '.join(keep)) if keep else '')
+            first = block['lines'][0]
+            note = '# Disabled by %s: %s is configured in %s' % (self.marker, ', '.join(hit), self.our_path())
+            edit[first] = note + '\n' + edit[first]
+        out = [edit.get(i, line) for i, line in enumerate(lines)]
+        return '\n'.join(out) + '\n'
+
+    def our_path(self):
+        paths = [f['path'] for f in self.files if f['path'].startswith(IFUPDOWN_DIR + '/')]
+        return paths[0] if paths else IFUPDOWN_DIR + '/cloudstack-kvm'
+
+    def conflicts(self, changes):
+        ours = self.our_path()
+        edits = []
+        reports = []
+        candidates = [IFUPDOWN_MAIN] + [IFUPDOWN_DIR + '/' + n for n in self.root.listdir(IFUPDOWN_DIR)]
+        for path in candidates:
+            if path == ours or path.endswith('~') or os.path.basename(path).startswith('.'):
+                continue
+            text = self.root.read(path)
+            if text is None:
+                continue
+            hit = sorted(set(n for b in self.blocks(text) for n in b['names'] if n in self.names), key=natural_key)
+            new = text
+            if hit:
+                new = self.comment_out(path, text, set(hit))
+                reports.append({'file': path, 'interfaces': hit, 'action': 'commented_out'})
+            if path == IFUPDOWN_MAIN and not self._sources_our_file(new, ours):
+                new = new.rstrip('\n') + '\n\n# Added by %s: read the collection\'s interfaces file.\nsource %s\n' \
+                    % (self.marker, ours)
+                reports.append({'file': path, 'interfaces': [], 'action': 'source_added'})
+            if new != text:
+                edits.append(FileChange(path, text, new, None, self.root.mode(path), 'conflict', True,
+                                        'configuration %s does not own' % self.marker))
+        if self.root.read(IFUPDOWN_MAIN) is None:
+            new = '# Written by %s.\nauto lo\niface lo inet loopback\n\nsource %s\n' % (self.marker, ours)
+            edits.append(FileChange(IFUPDOWN_MAIN, None, new, '0644', None, 'conflict', False, 'created'))
+            reports.append({'file': IFUPDOWN_MAIN, 'interfaces': [], 'action': 'source_added'})
+        return edits, reports, []
+
+    def affected(self, changes):
+        out = super(IfupdownSystem, self).affected(changes)
+        # Our file was not read by ifupdown (no source line): everything in it is new to ifupdown.
+        main = [c for c in changes if c.path == IFUPDOWN_MAIN]
+        if main and not self._sources_our_file(main[0].old, self.our_path()):
+            for change in changes:
+                if change.path == self.our_path() and change.new is not None:
+                    for name in self.definitions(change.path, change.new):
+                        out.setdefault(name, 'added')
+        return out
+
+    DOWN_OPTIONS = ('--force',)
+
+    def activation(self, reasons, removed, changes):
+        """ifdown (old definition) what existed before, reverse dependency order; ifup what is
+        defined now, in dependency order (Linux: NICs, bonds, VLANs, bridges; Open vSwitch:
+        bridges, fake bridges, ports)."""
+        kinds = self.all_kinds(changes)
+        ifdown = self.runner.bin('ifdown')
+        ifup = self.runner.bin('ifup')
+        down = [n for n, why in reasons.items() if why != 'added']
+        up = [n for n in reasons if n not in removed]
+        before = [([ifdown] + list(self.DOWN_OPTIONS) + [n], 'ifdown %s' % n) for n in ordered(down, kinds, True)]
+        after = [([ifup, n], 'ifup %s' % n) for n in ordered(up, kinds)]
+        return before, after

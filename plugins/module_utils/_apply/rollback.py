@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
+# may change without notice.
+"""Roll a host back to a snapshot, with the activation code the apply itself uses.
+
+The files saved in the snapshot are compared with the host's now; every one that differs is the
+reverse of a change (``FileChange(path, old=now, new=saved)``), and the renderer's ``System``
+turns those changes into the interfaces to bring down with their current definition and up with
+the saved one, exactly as an apply does. The interfaces the apply re-activated are re-activated
+again, so what it touched without changing its file (drift, dependants) comes back too. Then the
+NetworkManager profiles the apply switched off are switched on again, and the managed Open
+vSwitch rows are written back under their own UUIDs, and the interfaces announce their addresses
+(gratuitous ARP, ``announce``). A rollback does everything it can: a step
+that fails is reported and the next one still runs.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import announce
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.runner import Runner
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, natural_key
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import restore as ovs_restore
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsError
+
+
+def _text(data):
+    return None if data is None else data.decode('utf-8', 'replace')
+
+
+def _current(root, path):
+    real = root.real(path)
+    if not os.path.lexists(real):
+        return None, None
+    with open(real, 'rb') as fh:
+        return fh.read(), os.lstat(real).st_mode & 0o7777
+
+
+class Rollback(object):
+    """Plans and runs the rollback of one snapshot; ``systems`` maps renderers to System classes."""
+
+    def __init__(self, module, root, snap, params, systems):
+        self.module = module
+        self.root = root
+        self.snap = snap
+        self.params = params
+        self.runner = Runner(module)
+        saved = [(e, snap.saved_bytes(e)) for e in snap.manifest['files']]
+        self.changes = []
+        for entry, data in saved:
+            now, mode = _current(root, entry['path'])
+            if now == data and (data is None or int(entry['mode'], 8) == mode):
+                continue
+            self.changes.append(host_files.FileChange(entry['path'], _text(now), _text(data), entry.get('mode'), mode,
+                                                      'rollback'))
+        self.saved = dict((e['path'], (e, data)) for e, data in saved)
+        restored = [{'path': e['path'], 'content': _text(d), 'mode': e['mode']} for e, d in saved if d is not None]
+        self.system = systems[params['renderer']](module, root, self.runner, params['model'], params['marker'], restored)
+        # After the rollback the interfaces are those the saved files define, not the model's.
+        self.system.names = set(n for f in restored for n in self.system.definitions(f['path'], f['content']))
+        self.errors = []
+        self.reasons = {}
+        self.before = []
+        self.after = []
+
+    def plan(self):
+        reasons = dict(self.system.affected(self.changes))
+        for name in self.snap.manifest.get('interfaces', []):
+            reasons.setdefault(name, 'changed' if name in self.system.names else 'removed')
+        removed = set(n for n, why in reasons.items() if why == 'removed')
+        if reasons or self.changes:
+            self.before, self.after = self.system.activation(reasons, removed, self.changes)
+        self.reasons = reasons
+
+    def _run(self, commands):
+        for argv, what in commands:
+            try:
+                self.runner.run(argv, what)
+            except ModuleFailure as exc:
+                self.errors.append(exc.msg)
+
+    def _write(self):
+        written, removed = [], []
+        for change in self.changes:
+            real = self.root.real(change.path)
+            entry, data = self.saved[change.path]
+            try:
+                if data is None:
+                    if os.path.lexists(real):
+                        os.unlink(real)
+                    removed.append(change.path)
+                    continue
+                host_files.write_atomic(self.module, real, data, entry['mode'])
+                if os.geteuid() == 0:
+                    os.chown(real, entry['uid'], entry['gid'])
+                written.append(change.path)
+            except (IOError, OSError) as exc:
+                self.errors.append('restoring %s failed: %s' % (change.path, exc))
+        return written, removed
+
+    def _profiles(self):
+        """Switch the NetworkManager profiles the apply switched off on again, and bring them up."""
+        commands = []
+        for conflict in self.snap.manifest.get('conflicts', []):
+            if conflict.get('action') != 'autoconnect_off':
+                continue
+            nmcli = self.runner.bin('nmcli')
+            uuid = conflict['uuid']
+            commands.append(([nmcli, 'connection', 'modify', 'uuid', uuid, 'connection.autoconnect', 'yes'],
+                             'turning autoconnect of NetworkManager profile %s back on' % conflict['profile']))
+            commands.append(([nmcli, 'connection', 'up', 'uuid', uuid],
+                             'nmcli connection up %s (%s)' % (conflict['profile'], uuid)))
+        self._run(commands)
+
+    def _ovs(self):
+        saved = self.snap.read_json('ovs.json')
+        if not saved:
+            return 0
+        try:
+            client = OvsVsctl(self.module, db=self.params.get('ovs_database'), timeout=self.params.get('ovs_timeout'))
+            return len(ovs_restore.restore(client, saved))
+        except OvsError as exc:
+            self.errors.append('restoring the Open vSwitch database failed: %s' % exc.msg)
+            return 0
+
+    def execute(self):
+        """Run the rollback; the report of what it did (``errors`` lists what failed)."""
+        self.plan()
+        self._run(self.before)
+        written, removed = self._write()
+        self._run(self.after)
+        self._profiles()
+        ovs_operations = self._ovs()
+        announced = []
+        if self.root.root_dir == '/':
+            announced = announce.announce(self.runner, sorted(self.reasons, key=natural_key))
+        return {
+            'files': {'restored': written, 'removed': removed},
+            'interfaces': sorted(self.reasons, key=natural_key),
+            'commands': list(self.runner.ran),
+            'ovs_operations': ovs_operations,
+            'announced': announced,
+            'errors': self.errors,
+        }

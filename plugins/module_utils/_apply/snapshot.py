@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
+# may change without notice.
+"""Snapshots: what a safe apply is about to change, saved on the host before it changes.
+
+A snapshot is a directory ``STATE_DIR/<id>/`` (ids sort by time)::
+
+    manifest.json   id, created, status and its history, renderer, backend, the saved files
+                    [{path, existed, mode, uid, gid}], the interfaces the apply re-activates and
+                    why, the NetworkManager profiles it switches off, whether OVS rows are saved
+    files/<n>       the bytes of saved file n as they were
+    ovs.json        the managed Open vSwitch rows (``_ovs.restore.save``)
+    params.json     the apply's parameters (the detached apply and the rollback read them)
+    result.json     the detached apply's result; rollback.json what a rollback did
+
+Statuses: ``armed`` (saved, rollback timer running), ``applied`` (the change is live, waiting for
+the confirmation), ``confirmed``, ``rolled_back``, ``failed`` (the apply failed and was rolled
+back). Status changes happen under the snapshot's lock, so a confirmation and a rollback that
+race cannot both win.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
+
+STATE_DIR = '/var/lib/cloudstack-kvm/safe-apply'
+FINAL = ('confirmed', 'rolled_back', 'failed')
+
+
+def _write_bytes(path, data, mode=0o600):
+    """Write ``data`` atomically (a temporary file in the same directory, renamed)."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    fd, tmp = tempfile.mkstemp(prefix='.cloudstack-kvm-', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _json_bytes(data):
+    return (json.dumps(data, indent=1, sort_keys=True) + '\n').encode('utf-8')
+
+
+class Snapshot(object):
+    """One snapshot directory below ``root`` (the host's ``/``, or a scratch tree in tests)."""
+
+    def __init__(self, root, sid, base=STATE_DIR):
+        self.root = root
+        self.id = sid
+        self.base = base
+        self.dir = root.real(os.path.join(base, sid))
+        self.manifest = None
+
+    # -- creating ------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, root, paths, info, ovs_rows=None, params=None, base=STATE_DIR):
+        """Save ``paths`` (host paths, existing or not) and the rest; status ``armed``."""
+        now = time.time()
+        sid = '%s%06d-%d' % (time.strftime('%Y%m%dT%H%M%S', time.gmtime(now)), int(now % 1 * 1000000), os.getpid())
+        snap = cls(root, sid, base)
+        while os.path.exists(snap.dir):
+            snap = cls(root, sid + '-%d' % len(os.listdir(os.path.dirname(snap.dir))), base)
+        os.makedirs(os.path.join(snap.dir, 'files'), 0o700)
+        files = []
+        for index, path in enumerate(sorted(set(paths))):
+            real = root.real(path)
+            entry = {'path': path, 'existed': os.path.lexists(real)}
+            if entry['existed']:
+                st = os.lstat(real)
+                entry.update(mode='%04o' % (st.st_mode & 0o7777), uid=st.st_uid, gid=st.st_gid,
+                             content='files/%d' % index)
+                with open(real, 'rb') as fh:
+                    _write_bytes(os.path.join(snap.dir, entry['content']), fh.read())
+            files.append(entry)
+        if ovs_rows is not None:
+            _write_bytes(os.path.join(snap.dir, 'ovs.json'), _json_bytes(ovs_rows))
+        if params is not None:
+            _write_bytes(os.path.join(snap.dir, 'params.json'), _json_bytes(params))
+        snap.manifest = dict(info, id=sid, created=time.time(), status='armed', files=files,
+                             ovs=ovs_rows is not None, history=[{'status': 'armed', 'at': time.time()}])
+        snap.save()
+        return snap
+
+    # -- reading -------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, root, sid, base=STATE_DIR):
+        snap = cls(root, sid, base)
+        try:
+            with open(os.path.join(snap.dir, 'manifest.json')) as fh:
+                snap.manifest = json.load(fh)
+        except (IOError, OSError, ValueError) as exc:
+            raise ModuleFailure('snapshot %s cannot be read (%s). Fix: pass one of the ids the list action '
+                                'returns' % (sid, exc))
+        return snap
+
+    def read_json(self, name):
+        """A JSON file of the snapshot, or None when it is not there."""
+        try:
+            with open(os.path.join(self.dir, name)) as fh:
+                return json.load(fh)
+        except (IOError, OSError, ValueError):
+            return None
+
+    def write_json(self, name, data):
+        _write_bytes(os.path.join(self.dir, name), _json_bytes(data))
+
+    def saved_bytes(self, entry):
+        """The saved content of a file entry (None: the file did not exist)."""
+        if not entry['existed']:
+            return None
+        with open(os.path.join(self.dir, entry['content']), 'rb') as fh:
+            return fh.read()
+
+    @property
+    def status(self):
+        return self.manifest['status']
+
+    # -- changing ------------------------------------------------------------------------------
+    def save(self):
+        self.write_json('manifest.json', self.manifest)
+
+    def lock(self):
+        """An exclusive lock on this snapshot (a file object: close it to unlock)."""
+        fh = open(os.path.join(self.dir, 'lock'), 'a')
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return fh
+
+    def set_status(self, status, **info):
+        """Record a status (under the caller's lock) with details."""
+        self.manifest['status'] = status
+        entry = dict(info, status=status, at=time.time())
+        self.manifest['history'].append(entry)
+        self.save()
+
+    def drop_runtime(self):
+        """Remove what only an armed snapshot needs (the code the host runs on its own)."""
+        for name in ('payload.zip', 'runner.py'):
+            path = os.path.join(self.dir, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.exists(path):
+                os.unlink(path)
+
+    def summary(self):
+        """What the result of a module says about this snapshot."""
+        m = self.manifest
+        return {'id': self.id, 'status': m['status'], 'created': m['created'], 'path': os.path.join(self.base, self.id),
+                'files': [f['path'] for f in m['files']], 'interfaces': m.get('interfaces', []),
+                'ovs': m.get('ovs', False), 'history': m['history']}
+
+
+def snapshot_ids(root, base=STATE_DIR):
+    """Every snapshot id on the host, oldest first."""
+    directory = root.real(base)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(n for n in names if os.path.isfile(os.path.join(directory, n, 'manifest.json')))
+
+
+def prune(root, keep, base=STATE_DIR):
+    """Remove the oldest finished snapshots beyond ``keep``; armed ones are never removed.
+    Returns the ids removed."""
+    removed = []
+    finished = [sid for sid in snapshot_ids(root, base) if Snapshot.load(root, sid, base).status in FINAL]
+    for sid in finished[:max(0, len(finished) - keep)]:
+        shutil.rmtree(root.real(os.path.join(base, sid)), ignore_errors=True)
+        removed.append(sid)
+    return removed

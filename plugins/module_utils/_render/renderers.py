@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
+# may change without notice.
+"""The renderers by name: which one a host gets (``resolve_renderer``, by OS facts) and one
+entry point over all of them (``render``: a normalised model and a renderer name in, files out).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import (
+    RENDERERS as MODEL_RENDERERS,
+    ModelError,
+)
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import desired
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import (
+    ifcfg,
+    ifupdown,
+    netplan,
+    networkmanager,
+)
+
+RENDERERS = {
+    'netplan': netplan.render,
+    'ifupdown': ifupdown.render,
+    'networkmanager': networkmanager.render,
+    'ifcfg': ifcfg.render,
+}
+
+
+def render(model, renderer, options=None):
+    """Render a normalised model for ``renderer``.
+
+    Returns the renderer's result (renderer, files, owned, marker) plus, for Open vSwitch,
+    ``ovs_state`` (the database state the files describe) and ``ovs_commands`` (ovs-vsctl argv
+    lists that build it on an empty database).
+    """
+    if renderer not in RENDERERS:
+        raise ValueError('unknown renderer %r: use one of %s' % (renderer, ', '.join(sorted(RENDERERS))))
+    out = RENDERERS[renderer](model, options)
+    state = desired.desired_state(model)
+    out['ovs_state'] = state
+    out['ovs_commands'] = desired.commands_from_scratch(state) if model['backend'] == 'openvswitch' else []
+    return out
+
+
+def resolve_renderer(model, facts=None, override=None, host=None):
+    """Pick the renderer for a host: the override, the model's own choice, or by OS facts.
+
+    ``facts`` is the host's ansible_facts (distribution, distribution_major_version, os_family).
+    """
+    prefix = 'host %s: ' % host if host else ''
+    choice = override or model.get('renderer') or 'auto'
+    if choice not in MODEL_RENDERERS:
+        raise ModelError(['%skvm_network.renderer: unknown renderer %r. Fix: use one of %s.' % (prefix, choice, ', '.join(MODEL_RENDERERS))])
+    if choice != 'auto':
+        return choice
+    facts = facts or {}
+    distro = facts.get('distribution') or facts.get('ansible_distribution')
+    family = facts.get('os_family') or facts.get('ansible_os_family')
+    major = facts.get('distribution_major_version') or facts.get('ansible_distribution_major_version')
+    if not distro and not family:
+        raise ModelError(['%skvm_network.renderer: renderer is auto but no OS facts are known for this host. '
+                          'Fix: gather facts (gather_subset: [distribution]) or set kvm_network.renderer / '
+                          'kvm_network_renderer to netplan, ifupdown, networkmanager or ifcfg.' % prefix])
+    if distro == 'Ubuntu':
+        return 'netplan'
+    if distro == 'Debian' or family == 'Debian':
+        return 'ifupdown'
+    if family == 'RedHat':
+        try:
+            number = int(str(major).split('.', maxsplit=1)[0])
+        except ValueError:
+            number = 0
+        return 'ifcfg' if number and number <= 7 else 'networkmanager'
+    raise ModelError(['%skvm_network.renderer: renderer is auto and %s (%s) is not a system this collection knows. '
+                      'Fix: set kvm_network.renderer to netplan, ifupdown, networkmanager or ifcfg.' % (prefix, distro, family)])

@@ -1,0 +1,312 @@
+"""Safe apply on the container lab, in-band: Ansible runs in the lab's controller namespace and
+reaches each host over ssh through the very network it changes, so a broken change really cuts it
+off and only the host's own rollback brings it back.
+
+Four hosts as they come from an installer: netplan (cloud-init's DHCP on eth0), ifupdown (a static
+eth0 in /etc/network/interfaces), NetworkManager (a DHCP profile on eth0) and Open vSwitch by
+ifupdown. In order:
+  1. the first migration (the address moves from eth0 to cloudbr0) is commit-confirmed, cloud-init
+     stays taken over across a restart;
+  2. a good change is confirmed: no timer or unit is left;
+  3. a change that moves cloudbr0 to a dead uplink is rolled back by every host within its timer +
+     10 s, the play fails saying so, verify.yml with the old model passes, ``ovs-vsctl show`` is
+     byte-identical;
+  4. ansible-playbook is killed (SIGKILL, its whole process group) right after the apply starts:
+     the host heals by itself;
+  5. five applies in a row (changing, no-op, ...) leave at most keep_snapshots finished snapshots
+     and no unit.
+
+Run: make lab-safe-apply (root; brings its own lab up and down).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "lab"))
+
+from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+
+LAB_ID = os.environ.get("SAFE_APPLY_LAB", "safe_apply")
+HOSTS = ("sa-netplan", "sa-ifupdown", "sa-nm", "sa-ovs")
+TIMER = 30          # kvm_network_confirm_timeout for these tests
+KEEP = 2
+STATE = "/var/lib/cloudstack-kvm/safe-apply"
+ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
+           ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".tmp" / "collections"),
+           ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+
+
+def address(index):
+    return f"198.51.100.{10 + index}"
+
+
+def linux_model(index, uplink="eth0", extra=None):
+    """``extra``: cloudbr1's options, a function of the host index."""
+    model = {
+        "backend": "linux_bridge",
+        "ethernets": {"eth0": {}, "eth1": {}},
+        "bridges": {
+            "cloudbr0": {"uplink": uplink, "addresses": [f"{address(index)}/24"]},
+            "cloudbr1": {"uplink": "eth1"},
+        },
+        "traffic_labels": {"management": "cloudbr0"},
+    }
+    if uplink != "eth0":
+        model["ethernets"][uplink] = {}
+    model["bridges"]["cloudbr1"].update(extra(index) if extra else {})
+    return model
+
+
+def ovs_model(index, dead=False, extra=None):
+    model = {
+        "backend": "openvswitch",
+        "ovs": {"datapath_type": "netdev"},
+        "ethernets": {"eth0": {}, "eth1": {}, "eth2": {}, "eth3": {}},
+        "bonds": {"bond0": {"interfaces": ["eth0", "eth1"], "mode": "active-backup", "miimon": 100}},
+        "bridges": {
+            "cloudbr0": {"uplink": "bond0", "addresses": [f"{address(index)}/24"]},
+            "cloudbr1": {"uplink": "eth2"},
+            "cloudbr100": {"uplink": "bond0", "vlan": 100, "addresses": [f"203.0.113.{10 + index}/24"]},
+        },
+        "traffic_labels": {"management": "cloudbr0"},
+    }
+    if dead:    # cloudbr0 (with its VLAN bridge) moves to eth3, whose switch port is down
+        del model["bonds"]["bond0"]
+        model["bridges"]["cloudbr0"]["uplink"] = "eth3"
+        model["bridges"]["cloudbr100"]["uplink"] = "eth3"
+        del model["ethernets"]["eth0"], model["ethernets"]["eth1"]
+    model["bridges"]["cloudbr1"].update(extra(index) if extra else {})
+    return model
+
+
+def models(dead=False, extra=None):
+    """{host: kvm_network} for the four hosts (``dead``: cloudbr0 on the dead eth3)."""
+    out = {}
+    for index, name in enumerate(HOSTS, start=1):
+        if name == "sa-ovs":
+            out[name] = ovs_model(index, dead, extra)
+        else:
+            out[name] = linux_model(index, "eth3" if dead else "eth0", extra)
+    return out
+
+
+RENDERERS = {"sa-netplan": "netplan", "sa-ifupdown": "ifupdown", "sa-nm": "networkmanager", "sa-ovs": "ifupdown"}
+
+
+class Scenario:
+    def __init__(self, lab):
+        self.lab = lab
+        self.dir = Path(tempfile.mkdtemp(prefix="safe-apply-"))
+
+    def inventory(self, host_models, **extra):
+        hosts = {}
+        for name, model in host_models.items():
+            hosts[name] = dict(kvm_network=model, kvm_network_renderer=RENDERERS[name],
+                               kvm_network_confirm_timeout=TIMER, kvm_network_keep_snapshots=KEEP,
+                               kvm_network_verify_traffic=[{"bridge": "cloudbr0", "target": "198.51.100.254"}],
+                               **extra)
+        path = self.dir / f"models-{time.monotonic_ns()}.yml"
+        path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+        return path
+
+    def argv(self, playbook, inventory, limit=None):
+        argv = ["ip", "netns", "exec", self.lab.ctl_ns, "ansible-playbook",
+                "-i", self.lab.state["inband"]["inventory"], "-i", str(inventory), str(REPO / "playbooks" / playbook)]
+        return argv + (["--limit", limit] if limit else [])
+
+    def play(self, playbook, inventory, limit=None, timeout=600):
+        proc = subprocess.run(self.argv(playbook, inventory, limit), env=ENV, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
+        return proc.returncode, proc.stdout
+
+    def sh(self, host, script, check=True):
+        proc = self.lab.exec(host, ["sh", "-c", script], timeout=120)
+        if check:
+            assert proc.returncode == 0, f"{host}: {script}: {proc.stdout}{proc.stderr}"
+        return proc.stdout
+
+    def snapshots(self, host):
+        """The host's snapshot manifests, oldest first."""
+        out = self.sh(host, f"for m in {STATE}/*/manifest.json; do [ -f \"$m\" ] && cat \"$m\" && echo; done; true")
+        decoder = json.JSONDecoder()
+        found, pos = [], 0
+        out = out.strip()
+        while pos < len(out):
+            doc, pos = decoder.raw_decode(out, pos)
+            found.append(doc)
+            while pos < len(out) and out[pos].isspace():
+                pos += 1
+        return sorted(found, key=lambda m: m["id"])
+
+    def units(self, host):
+        return self.sh(host, "systemctl list-units --all --plain --no-legend 'cloudstack-kvm-*'").split()
+
+    def reachable(self, host, index):
+        proc = self.lab.ctl_exec(["ssh", "-i", str(self.lab.dir / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
+                                  "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3",
+                                  f"root@{address(index)}", "hostname"], timeout=30)
+        return proc.returncode == 0 and proc.stdout.strip() == host
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    lab = Lab(LAB_ID)
+    lab.up("containers", list(HOSTS), replace=True, inband=True, dhcp=True)
+    sc = Scenario(lab)
+    try:
+        prepare(sc)
+        yield sc
+    finally:
+        lab.down()
+
+
+def prepare(sc):
+    """The hosts as their installers left them, reached in-band on eth0."""
+    sc.sh("sa-netplan", """set -e; mkdir -p /etc/cloud/cloud.cfg.d
+cat > /etc/netplan/50-cloud-init.yaml <<EOF
+# This file is generated from information provided by the datasource.  Changes
+# to it will not persist across an instance reboot.
+network:
+    version: 2
+    ethernets:
+        eth0:
+            dhcp4: true
+EOF
+chmod 600 /etc/netplan/50-cloud-init.yaml; systemctl enable -q systemd-networkd; systemctl start systemd-networkd
+netplan apply""")
+    for host, index in (("sa-ifupdown", 2), ("sa-ovs", 4)):
+        sc.sh(host, f"""set -e; printf 'source /etc/network/interfaces.d/*\\nauto lo\\niface lo inet loopback\\n\\nauto eth0
+iface eth0 inet static\\n    address {address(index)}/24\\n' > /etc/network/interfaces; ifup eth0""")
+    sc.sh("sa-nm", """set -e; systemctl enable -q NetworkManager; systemctl start NetworkManager
+nmcli connection add type ethernet ifname eth0 con-name 'Wired connection 1' ipv4.method auto ipv6.method disabled
+nmcli connection up 'Wired connection 1'""")
+    deadline = time.monotonic() + 60
+    for index, host in enumerate(HOSTS, start=1):
+        while not sc.reachable(host, index):
+            assert time.monotonic() < deadline, f"{host} is not reachable in-band on {address(index)}"
+            time.sleep(1)
+
+
+def test_1_first_migration_is_commit_confirmed(scenario):
+    sc = scenario
+    rc, out = sc.play("network.yml", sc.inventory(models()))
+    assert rc == 0, out
+    for index, host in enumerate(HOSTS, start=1):
+        snaps = sc.snapshots(host)
+        assert [s["status"] for s in snaps] == ["confirmed"], (host, snaps)
+        assert [h["status"] for h in snaps[0]["history"]] == ["armed", "applied", "confirmed"]
+        assert snaps[0]["disruption"]["disruptive"] is True, "the address moved from eth0 to cloudbr0"
+        assert sc.units(host) == [], (host, "no unit is left after a confirmation")
+        assert sc.reachable(host, index)
+    # Taken over from the installers' configuration.
+    taken = sc.sh("sa-netplan", "cat /etc/netplan/50-cloud-init.yaml /etc/cloud/cloud.cfg.d/99-cloudstack-kvm-network.cfg")
+    assert "dhcp4" not in taken and "network: {config: disabled}" in taken
+    assert "# iface eth0 inet static" in sc.sh("sa-ifupdown", "cat /etc/network/interfaces")
+    assert sc.sh("sa-nm", "nmcli -g connection.autoconnect connection show 'Wired connection 1'").strip() == "no"
+    # ... and it stays so across a restart (netplan's configuration comes back, no DHCP on eth0).
+    sc.lab.reboot("sa-netplan")
+    deadline = time.monotonic() + 60
+    while not sc.reachable("sa-netplan", 1):
+        assert time.monotonic() < deadline, "sa-netplan is not reachable after the restart"
+        time.sleep(1)
+    assert "198.51.100.11/24" in sc.sh("sa-netplan", "ip -br addr show cloudbr0")
+    assert "inet " not in sc.sh("sa-netplan", "ip -4 addr show eth0")
+    rc, out = sc.play("verify.yml", sc.inventory(models()))
+    assert rc == 0, out
+
+
+def test_2_a_good_change_is_confirmed_and_leaves_nothing(scenario):
+    sc = scenario
+    rc, out = sc.play("network.yml", sc.inventory(models(extra=lambda i: {"addresses": [f"192.0.2.{10 + i}/24"]})))
+    assert rc == 0, out
+    for host in HOSTS:
+        snaps = sc.snapshots(host)
+        assert snaps[-1]["status"] == "confirmed" and len(snaps) <= KEEP, (host, snaps)
+        assert sc.units(host) == []
+    rc, out = sc.play("network.yml", sc.inventory(models()))
+    assert rc == 0, out
+
+
+def test_3_a_change_that_cuts_the_host_off_is_rolled_back_by_the_host(scenario):
+    sc = scenario
+    show = sc.sh("sa-ovs", "ovs-vsctl show")
+    for host in HOSTS:
+        sc.lab.link(host, "eth3", "down")
+    try:
+        rc, out = sc.play("network.yml", sc.inventory(models(dead=True)))
+    finally:
+        for host in HOSTS:
+            sc.lab.link(host, "eth3", "up")
+    assert rc != 0
+    for index, host in enumerate(HOSTS, start=1):
+        assert f"host {host}: the network change was not confirmed: " in out, out
+        last = sc.snapshots(host)[-1]
+        history = dict((h["status"], h["at"]) for h in last["history"])
+        assert last["status"] == "rolled_back", (host, last)
+        assert history["rolled_back"] - history["applied"] <= TIMER + 10, (host, history)
+        assert sc.units(host) == []
+        assert sc.reachable(host, index)
+    said = dict((chunk.split(":", 1)[0], chunk) for chunk in out.split("Action failed: host ")[1:])
+    for host in HOSTS:
+        assert "and is reachable again on its old network" in said.get(host, ""), (host, out)
+    assert sc.sh("sa-ovs", "ovs-vsctl show") == show, "the Open vSwitch database is exactly as before"
+    rc, out = sc.play("verify.yml", sc.inventory(models()))
+    assert rc == 0, out
+
+
+def test_4_the_host_heals_when_the_controller_is_killed(scenario):
+    sc = scenario
+    before = len(sc.snapshots("sa-netplan"))
+    sc.lab.link("sa-netplan", "eth3", "down")
+    proc = subprocess.Popen(sc.argv("network.yml", sc.inventory(models(dead=True)), limit="sa-netplan"), env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            snaps = sc.snapshots("sa-netplan")
+            if len(snaps) > before:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, "the apply did not start"
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)     # the controller is gone, in the middle of the apply
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 3 * TIMER + 30
+        while sc.snapshots("sa-netplan")[-1]["status"] != "rolled_back":
+            assert time.monotonic() < deadline, sc.snapshots("sa-netplan")[-1]
+            time.sleep(1)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        sc.lab.link("sa-netplan", "eth3", "up")
+    last = sc.snapshots("sa-netplan")[-1]
+    history = dict((h["status"], h["at"]) for h in last["history"])
+    if "applied" in history:
+        assert history["rolled_back"] - history["applied"] <= TIMER + 10, history
+    assert sc.units("sa-netplan") == []
+    assert sc.reachable("sa-netplan", 1)
+    rc, out = sc.play("verify.yml", sc.inventory(models()), limit="sa-netplan")
+    assert rc == 0, out
+
+
+def test_5_applies_in_a_row_leave_bounded_snapshots_and_no_unit(scenario):
+    sc = scenario
+    for step in range(5):
+        # changing (a new address on cloudbr1), then a no-op (the same again), ...
+        octet = 100 + 10 * (step // 2)
+        rc, out = sc.play("network.yml", sc.inventory(models(extra=lambda i, o=octet: {"addresses": [f"192.0.2.{o + i}/24"]})))
+        assert rc == 0, out
+    for host in HOSTS:
+        snaps = sc.snapshots(host)
+        finished = [s for s in snaps if s["status"] in ("confirmed", "rolled_back")]
+        assert len(finished) <= KEEP and len(snaps) == len(finished), (host, [s["status"] for s in snaps])
+        assert sc.units(host) == []

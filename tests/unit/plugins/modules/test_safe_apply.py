@@ -1,0 +1,403 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Safe apply (commit-confirm) end to end in a temporary root: kvm_network_apply with
+safe_apply, the confirmation and the rollbacks of kvm_network_snapshot.
+
+systemd is played by the fake: a ``systemd-run --wait`` unit (a rollback now) runs its runner in
+this process, through the same fake for every command; a timer is kept until the test fires it
+(the detached apply two seconds after the module's answer, the host's rollback when no
+confirmation comes) or ``systemctl stop`` drops it.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import contextlib
+import copy
+import json
+import os
+import sys
+
+import pytest
+
+from unittest import mock
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe
+from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply, kvm_network_snapshot
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_kvm_network_apply import (
+    CONVERGED,
+    DEBIAN_INTERFACES,
+    IFDOWN,
+    IFUP,
+    IP_READS,
+    NOTHING,
+    SBIN,
+    TWO_BRIDGES,
+    HostFake,
+    args_for,
+    bin_path,
+    live_json,
+    model_of,
+    put,
+    read,
+)
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import run_module
+
+STATE = '/var/lib/cloudstack-kvm/safe-apply'
+PING = SBIN + 'ping'
+SYSTEMD_RUN = SBIN + 'systemd-run'
+SYSTEMCTL = SBIN + 'systemctl'
+
+
+class SafeHost(HostFake):
+    """A host with systemd: transient units recorded, ``--wait`` ones run in this process."""
+
+    def __init__(self):
+        super(SafeHost, self).__init__()
+        self.timers = {}
+        self.units = []
+
+    def __call__(self, module, args, **kwargs):
+        name = os.path.basename(args[0])
+        if name == 'systemd-run':
+            self.calls.append({'argv': list(args), 'kwargs': kwargs})
+            unit = [a for a in args if a.startswith('--unit=')][0][len('--unit='):]
+            runner = list(args[args.index(sys.executable):])
+            self.units.append(unit)
+            if '--wait' in args:
+                return safe.main(runner[2:]), '', ''
+            self.timers[unit] = runner
+            return 0, '', ''
+        if name == 'systemctl':
+            self.calls.append({'argv': list(args), 'kwargs': kwargs})
+            if args[1] == 'stop':
+                for unit in args[2:]:
+                    self.timers.pop(unit.rsplit('.', 1)[0], None)
+            if args[1] == 'list-units':
+                return 0, ''.join('%s.timer loaded active waiting x\n' % t for t in sorted(self.timers)), ''
+            return 0, '', ''
+        return super(SafeHost, self).__call__(module, args, **kwargs)
+
+    def fire(self, kind):
+        """The timer of ``kind`` runs out: systemd starts its rollback."""
+        unit = [u for u in self.timers if u.startswith('cloudstack-kvm-%s-' % kind)][0]
+        runner = self.timers.pop(unit)
+        with playing(self):
+            return safe.main(runner[2:])
+
+    def systemd(self):
+        return [c['argv'] for c in self.calls if os.path.basename(c['argv'][0]) in ('systemd-run', 'systemctl')]
+
+
+def live(fake, state=CONVERGED):
+    links, addrs, routes = state
+    for argv, out in zip(IP_READS, (links, addrs, routes, '[]')):
+        fake.expect(argv=argv, stdout=out, repeat=True)
+    return fake
+
+
+@contextlib.contextmanager
+def playing(fake, environ=None):
+    """Every command, in the module and in what systemd runs, answered by ``fake``."""
+
+    def host_run(self, argv, **kwargs):
+        return fake(self, argv, **kwargs)
+    with mock.patch.object(AnsibleModule, 'get_bin_path', bin_path), \
+            mock.patch.object(safe.HostModule, 'run_command', host_run), \
+            mock.patch.object(safe.HostModule, 'get_bin_path', bin_path), \
+            mock.patch.dict(os.environ, environ or {}, clear=False):
+        if environ is None:
+            os.environ.pop('SSH_CONNECTION', None)
+        yield
+
+
+def run(main, args, fake, check_mode=False, environ=None):
+    with playing(fake, environ):
+        result, fake = run_module(main, args, run_command=fake, check_mode=check_mode, diff=True)
+    return result
+
+
+def safe_args(model, root, **extra):
+    args = args_for(model, 'ifupdown', root, safe_apply=True, confirm_timeout=30, apply_timeout=60,
+                    keep_snapshots=2, drift=True)
+    args.update(extra)
+    return args
+
+
+FIRST_APPLY = ([IFDOWN, '--force', 'eth0'], [IFUP, 'eth0'], [IFUP, 'eth1'], [IFUP, 'cloudbr0'], [IFUP, 'cloudbr1'])
+# The rollback of the first apply: the new interfaces go down with the new definitions, eth0 comes
+# back with the installer's.
+ROLLBACK = ([IFDOWN, '--force', 'cloudbr1'], [IFDOWN, '--force', 'cloudbr0'], [IFDOWN, '--force', 'eth1'],
+            [IFDOWN, '--force', 'eth0'], [IFUP, 'eth0'])
+
+
+@pytest.fixture
+def debian(tmp_path):
+    put(tmp_path, '/etc/network/interfaces', DEBIAN_INTERFACES)
+    return tmp_path
+
+
+def handed_over(root, model=None):
+    """The module's part: plan, snapshot, timers; the apply itself not started yet."""
+    fake = live(SafeHost(), NOTHING)
+    for argv in FIRST_APPLY:
+        fake.expect(argv=argv)
+    result = run(kvm_network_apply.main, safe_args(model or model_of(TWO_BRIDGES), root), fake)
+    assert not result.get('failed'), result.get('msg')
+    return result, fake
+
+
+def first_apply(root, model=None):
+    """The module's part, then the detached apply (its timer fires)."""
+    result, fake = handed_over(root, model)
+    assert fake.fire('apply') == 0
+    return result, fake
+
+
+def manifest(root, sid):
+    with open(os.path.join(str(root), STATE.lstrip('/'), sid, 'manifest.json')) as fh:
+        return json.load(fh)
+
+
+def snapshot_ids(root):
+    directory = os.path.join(str(root), STATE.lstrip('/'))
+    return sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+
+
+def test_a_change_is_snapshotted_armed_applied_detached_and_waits_for_the_confirmation(debian):
+    result, fake = handed_over(debian)
+    sa = result['safe_apply']
+    assert sa['armed'] is True and sa['confirm_timeout'] == 30 and sa['starts_in'] == 2
+    # The module answers with the plan, before anything changes (its answer must reach the controller
+    # before the change can cut the connection).
+    assert result['changed'] is True and result['files']['created'] == ['/etc/network/interfaces.d/cloudstack-kvm']
+    assert result['activated']['commands'] == [list(a) for a in FIRST_APPLY]
+    assert read(debian, '/etc/network/interfaces.d/cloudstack-kvm') is None
+    assert manifest(debian, sa['id'])['status'] == 'armed'
+    assert [a for a in fake.argvs if a[0] in (IFUP, IFDOWN)] == []
+    assert fake.fire('apply') == 0
+    assert 'bridge_ports eth0' in read(debian, '/etc/network/interfaces.d/cloudstack-kvm')
+    m = manifest(debian, sa['id'])
+    assert m['status'] == 'applied'
+    assert sorted(f['path'] for f in m['files']) == ['/etc/network/interfaces',
+                                                     '/etc/network/interfaces.d/cloudstack-kvm']
+    assert [f['existed'] for f in sorted(m['files'], key=lambda f: f['path'])] == [True, False]
+    assert m['interfaces'] == ['cloudbr0', 'cloudbr1', 'eth0', 'eth1']
+    systemd = fake.systemd()
+    # The watchdog is armed before anything changes, then the apply is started by a timer of its own
+    # two seconds later, then the confirmation timer replaces the watchdog.
+    assert systemd[0][:3] == [SYSTEMD_RUN, '--unit=cloudstack-kvm-watchdog-%s' % sa['id'], '--on-active=90s']
+    assert systemd[1][:3] == [SYSTEMD_RUN, '--unit=cloudstack-kvm-apply-%s' % sa['id'], '--on-active=2s']
+    assert systemd[2][:3] == [SYSTEMD_RUN, '--unit=cloudstack-kvm-confirm-%s' % sa['id'], '--on-active=30s']
+    assert [SYSTEMCTL, 'stop', 'cloudstack-kvm-watchdog-%s.timer' % sa['id'],
+            'cloudstack-kvm-watchdog-%s.service' % sa['id']] in systemd
+    assert list(fake.timers) == ['cloudstack-kvm-confirm-%s' % sa['id']]
+    assert fake.unused() == []
+
+
+def test_no_confirmation_means_the_host_rolls_back_by_itself(debian):
+    result, fake = first_apply(debian)
+    sid = result['safe_apply']['id']
+    for argv in ROLLBACK:
+        fake.expect(argv=argv)
+    assert fake.fire('confirm') == 0
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+    assert read(debian, '/etc/network/interfaces.d/cloudstack-kvm') is None
+    m = manifest(debian, sid)
+    assert m['status'] == 'rolled_back'
+    ran = [a for a in fake.argvs if a[0] in (IFUP, IFDOWN)]
+    assert ran[len(FIRST_APPLY):] == list(ROLLBACK), ran
+    assert fake.timers == {}, 'no timer is left'
+    report = json.load(open(os.path.join(str(debian), STATE.lstrip('/'), sid, 'rollback.json')))
+    assert report['files'] == {'restored': ['/etc/network/interfaces'],
+                               'removed': ['/etc/network/interfaces.d/cloudstack-kvm']}
+    assert report['errors'] == []
+    assert not os.path.exists(os.path.join(str(debian), STATE.lstrip('/'), sid, 'runner.py'))
+    # A late confirmation is refused and says why.
+    late = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian)}, fake)
+    assert late['failed'] is True and 'rolled back before the confirmation came' in late['msg']
+
+
+def test_the_watchdog_undoes_an_apply_that_never_finished(debian):
+    # The detached apply is cut off half way (the files written, nothing brought up): the watchdog's
+    # rollback sees what differs and puts it back.
+    result, fake = first_apply(debian)
+    sid = result['safe_apply']['id']
+    m = manifest(debian, sid)
+    m['status'] = 'armed'
+    with open(os.path.join(str(debian), STATE.lstrip('/'), sid, 'manifest.json'), 'w') as fh:
+        json.dump(m, fh)
+    fake.timers['cloudstack-kvm-watchdog-%s' % sid] = fake.timers.pop('cloudstack-kvm-confirm-%s' % sid)
+    for argv in ROLLBACK:
+        fake.expect(argv=argv)
+    assert fake.fire('watchdog') == 0
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+    assert manifest(debian, sid)['status'] == 'rolled_back'
+
+
+def test_confirmed_when_the_targets_answer_then_nothing_is_left(debian):
+    result, fake = first_apply(debian)
+    sid = result['safe_apply']['id']
+    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254'], stdout='3 received')
+    confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                                'targets': [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}]},
+                    fake)
+    assert not confirmed.get('failed'), confirmed.get('msg')
+    assert confirmed['changed'] is True and confirmed['snapshot']['status'] == 'confirmed'
+    assert confirmed['units'] == [] and fake.timers == {}
+    assert not os.path.exists(os.path.join(str(debian), STATE.lstrip('/'), sid, 'runner.py'))
+    # The next run has nothing to change: no snapshot, no timer, no unit.
+    rerun = run(kvm_network_apply.main, safe_args(model_of(TWO_BRIDGES), debian), live(SafeHost()))
+    assert rerun['changed'] is False and rerun['safe_apply'] == {'armed': False, 'would_arm': False}
+    assert snapshot_ids(debian) == [sid]
+
+
+def test_a_target_that_does_not_answer_rolls_back_at_once(debian):
+    result, fake = first_apply(debian)
+    sid = result['safe_apply']['id']
+    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.1'], rc=1,
+                stdout='3 packets transmitted, 0 received, 100% packet loss')
+    for argv in ROLLBACK:
+        fake.expect(argv=argv)
+    failed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                             'targets': [{'target': '198.51.100.1'}]}, fake)
+    assert failed['failed'] is True
+    assert 'did not reach 198.51.100.1: 3 packets transmitted, 0 received' in failed['msg']
+    assert 'rolled back to snapshot %s' % sid in failed['msg']
+    assert failed['snapshot']['status'] == 'rolled_back'
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+    assert fake.timers == {}
+
+
+def test_a_failed_apply_rolls_back_at_once_and_the_confirmation_says_why(debian):
+    fake = live(SafeHost(), NOTHING)
+    fake.expect(argv=[IFDOWN, '--force', 'eth0']).expect(argv=[IFUP, 'eth0'])
+    fake.expect(argv=[IFUP, 'eth1'], rc=1, stderr='Cannot find device "eth1"')
+    for argv in ROLLBACK:
+        fake.expect(argv=argv)
+    result = run(kvm_network_apply.main, safe_args(model_of(TWO_BRIDGES), debian), fake)
+    assert not result.get('failed') and result['safe_apply']['armed'] is True
+    sid = result['safe_apply']['id']
+    assert fake.fire('apply') == 0
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+    m = manifest(debian, sid)
+    assert m['status'] == 'rolled_back' and m['history'][-1]['cause'] == 'the apply failed'
+    assert fake.timers == {}, 'no timer waits to undo what is undone'
+    failed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian)}, fake)
+    assert failed['failed'] is True and failed['reason'] == 'apply_failed'
+    assert failed['msg'].startswith('ifup eth1 failed (rc=1): Cannot find device "eth1"')
+    assert 'Nothing of the change was kept: the host rolled back to snapshot %s' % sid in failed['msg']
+    assert fake.unused() == []
+
+
+def test_a_confirmation_while_the_change_is_being_applied_is_pending(debian):
+    result, fake = handed_over(debian)
+    sid = result['safe_apply']['id']
+    pending = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                              'targets': [{'target': '198.51.100.254'}]}, fake)
+    assert not pending.get('failed') and pending['pending'] is True and pending['changed'] is False
+    assert [a for a in fake.argvs if a[0] == PING] == [], 'nothing is proven before the change is live'
+    assert manifest(debian, sid)['status'] == 'armed'
+    assert fake.fire('apply') == 0
+    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.254'], stdout='3 received')
+    confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                                'targets': [{'target': '198.51.100.254'}]}, fake)
+    assert confirmed['snapshot']['status'] == 'confirmed'
+    assert confirmed['applied']['files']['created'] == ['/etc/network/interfaces.d/cloudstack-kvm']
+    assert confirmed['applied']['activated']['commands'] == [list(a) for a in FIRST_APPLY]
+
+
+def test_nothing_to_change_arms_nothing_and_writes_nothing(debian):
+    first_apply(debian)
+    before = snapshot_ids(debian)
+    fake = live(SafeHost())
+    result = run(kvm_network_apply.main, safe_args(model_of(TWO_BRIDGES), debian), fake)
+    assert result['changed'] is False and result['safe_apply']['armed'] is False
+    assert fake.systemd() == [] and snapshot_ids(debian) == before
+
+
+def test_check_mode_says_it_would_commit_confirm_and_touches_nothing(debian):
+    fake = live(SafeHost(), NOTHING)
+    result = run(kvm_network_apply.main, safe_args(model_of(TWO_BRIDGES), debian), fake, check_mode=True)
+    assert result['changed'] is True
+    assert result['safe_apply'] == {'armed': False, 'would_arm': True, 'confirm_timeout': 30, 'disruption': None}
+    assert fake.systemd() == [] and snapshot_ids(debian) == []
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+
+
+# The host reached on eth0's address (the installer's network): the first migration moves it.
+ON_ETH0 = live_json({})
+ON_ETH0 = (json.dumps(json.loads(ON_ETH0[0]) + [
+    {'ifname': 'eth0', 'ifindex': 2, 'flags': ['UP', 'LOWER_UP'], 'mtu': 1500, 'operstate': 'UP',
+     'link_type': 'ether', 'address': '52:54:00:00:00:02'}]),
+    json.dumps([{'ifname': 'eth0', 'addr_info': [{'family': 'inet', 'local': '198.51.100.11', 'prefixlen': 24,
+                                                  'scope': 'global', 'dynamic': True}]}]), '[]')
+SSH = {'SSH_CONNECTION': '198.51.100.250 40022 198.51.100.11 22'}
+
+
+def test_a_change_on_the_connection_path_is_refused_without_safe_apply(debian):
+    fake = live(SafeHost(), ON_ETH0)
+    args = args_for(model_of(TWO_BRIDGES), 'ifupdown', debian)
+    result = run(kvm_network_apply.main, args, fake, environ=SSH)
+    assert result['failed'] is True
+    assert result['msg'].startswith('this change re-activates cloudbr0, eth0, on the path Ansible connects through '
+                                    '(198.51.100.11 on eth0)')
+    assert 'kvm_network_safe_apply: true' in result['msg'] and 'kvm_network_allow_disruptive: true' in result['msg']
+    assert result['disruption']['path'] == ['cloudbr0', 'eth0']
+    assert [a for a in fake.argvs if a[0] in (IFUP, IFDOWN)] == []
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+    # Given consent, it is applied; under safe apply it is applied and commit-confirmed.
+    for argv in FIRST_APPLY:
+        fake.expect(argv=argv)
+    allowed = run(kvm_network_apply.main, dict(args, allow_disruptive=True), fake, environ=SSH)
+    assert not allowed.get('failed') and allowed['changed'] is True
+    assert allowed['safe_apply']['disruption']['disruptive'] is True
+
+
+def test_under_safe_apply_the_connection_path_change_is_armed_and_reported(debian):
+    fake = live(SafeHost(), ON_ETH0)
+    for argv in FIRST_APPLY:
+        fake.expect(argv=argv)
+    result = run(kvm_network_apply.main, safe_args(model_of(TWO_BRIDGES), debian), fake, environ=SSH)
+    assert not result.get('failed'), result.get('msg')
+    assert result['safe_apply']['armed'] is True
+    assert fake.fire('apply') == 0 and fake.unused() == []
+    assert result['safe_apply']['disruption'] == {'address': '198.51.100.11', 'interface': 'eth0',
+                                                  'path': ['cloudbr0', 'eth0'], 'touched': ['cloudbr0', 'eth0'],
+                                                  'disruptive': True}
+
+
+def test_snapshots_are_bounded_and_rollback_on_demand_undoes_a_confirmed_change(debian):
+    data = copy.deepcopy(TWO_BRIDGES)
+    first_apply(debian)
+    ids = []
+    for index, mtu in enumerate((1400, 1300, 1200)):
+        data['bridges']['cloudbr1']['mtu'] = mtu
+        fake = live(SafeHost())
+        fake.expect(argv=[IFDOWN, '--force', 'cloudbr1']).expect(argv=[IFUP, 'cloudbr1'])
+        result = run(kvm_network_apply.main, safe_args(model_of(data), debian), fake)
+        assert not result.get('failed'), result.get('msg')
+        assert fake.fire('apply') == 0
+        sid = result['safe_apply']['id']
+        ids.append(sid)
+        confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                                    'keep_snapshots': 2}, fake)
+        assert confirmed['snapshot']['status'] == 'confirmed', confirmed
+    remaining = snapshot_ids(debian)
+    finished = [s for s in remaining if manifest(debian, s)['status'] in ('confirmed', 'rolled_back')]
+    assert len(finished) <= 2 and ids[-1] in remaining
+    listed = run(kvm_network_snapshot.main, {'action': 'list', 'root_dir': str(debian)}, SafeHost())
+    assert [s['id'] for s in listed['snapshots']] == remaining
+    # Undo the last change (mtu 1200 -> 1300).
+    fake = live(SafeHost())
+    fake.expect(argv=[IFDOWN, '--force', 'cloudbr1']).expect(argv=[IFUP, 'cloudbr1'])
+    undone = run(kvm_network_snapshot.main, {'action': 'rollback', 'root_dir': str(debian)}, fake)
+    assert not undone.get('failed'), undone.get('msg')
+    assert undone['snapshot']['id'] == ids[-1] and undone['snapshot']['status'] == 'rolled_back'
+    assert 'mtu 1300' in read(debian, '/etc/network/interfaces.d/cloudstack-kvm')
+    assert undone['rollback']['files']['restored'] == ['/etc/network/interfaces.d/cloudstack-kvm']
+    again = run(kvm_network_snapshot.main, {'action': 'rollback', 'root_dir': str(debian)}, SafeHost())
+    assert again['changed'] is False and 'rolled back already' in again['msg']

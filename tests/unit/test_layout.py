@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The layout docs/architecture.md describes, held against the code.
+
+* Each module ships (in its AnsiballZ payload) the module_utils it imports, transitively: the
+  closure is computed here from the import statements, the way ansible-core's module payload
+  builder follows them. kvm_network_apply must not ship a renderer (rendering happens on the
+  controller); host_network_facts ships the facts reader and the Open vSwitch client only.
+* module_utils is grouped by stage, and no file grows past the size a reader can hold.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ast
+import glob
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLUGINS = os.path.join(ROOT, 'plugins')
+PREFIX = 'ansible_collections.cloudstack_kvm.networking.plugins.module_utils'
+STAGES = ('_model', '_render', '_apply', '_ovs', '_facts', '_verify', '_cloudstack')
+MAX_LINES = 600
+
+
+def _imports(path):
+    """The collection's module_utils modules one file imports (dotted names below module_utils)."""
+    with open(path) as fh:
+        tree = ast.parse(fh.read(), path)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PREFIX):
+            base = node.module[len(PREFIX):].lstrip('.')
+            for alias in node.names:
+                # "from PREFIX._apply import applier" imports a module; "from PREFIX._common import x" a name.
+                candidate = (base + '.' + alias.name).lstrip('.')
+                if os.path.exists(_path_of(candidate)):
+                    found.add(candidate)
+                elif base:
+                    found.add(base)
+    return found
+
+
+def _path_of(dotted):
+    return os.path.join(PLUGINS, 'module_utils', *dotted.split('.')) + '.py'
+
+
+def payload(module):
+    """Every module_utils module the module ships, transitively."""
+    todo = list(_imports(os.path.join(PLUGINS, 'modules', module + '.py')))
+    seen = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        assert os.path.exists(_path_of(name)), '%s imports %s, which does not exist' % (module, name)
+        todo.extend(_imports(_path_of(name)))
+    return seen
+
+
+def test_the_apply_module_ships_no_renderer():
+    shipped = payload('kvm_network_apply')
+    assert not [m for m in shipped if m.startswith('_render')], sorted(shipped)
+    # What it does ship: the applier, the facts reader drift detection uses, the comparison, the OVS reconcile.
+    for needed in ('_apply.applier', '_facts.reader', '_verify.compare', '_ovs.state', '_model.normalise'):
+        assert needed in shipped
+
+
+def test_the_facts_module_ships_the_reader_only():
+    shipped = payload('host_network_facts')
+    assert set(m.split('.')[0] for m in shipped) == {'_common', '_facts', '_ovs'}, sorted(shipped)
+    assert not [m for m in shipped if m.startswith('_ovs.') and m not in ('_ovs.client', '_ovs.db', '_ovs.snapshot')]
+
+
+@pytest.mark.parametrize('module', ['ovs_bond', 'ovs_bridge', 'ovs_port'])
+def test_ovs_modules_ship_open_vswitch_only(module):
+    shipped = payload(module)
+    assert set(m.split('.')[0] for m in shipped) <= {'_common', '_diff', '_ovs'}, sorted(shipped)
+
+
+def test_module_utils_is_grouped_by_stage():
+    top = sorted(os.path.basename(p) for p in glob.glob(os.path.join(PLUGINS, 'module_utils', '*')))
+    assert top == sorted(['_common.py', '_diff.py'] + list(STAGES)), top
+    # Each system's renderer and activation side by side, under the same name.
+    for system in ('netplan', 'ifupdown', 'networkmanager', 'ifcfg'):
+        assert os.path.exists(_path_of('_render.' + system)) and os.path.exists(_path_of('_apply.' + system))
+
+
+def test_no_module_utils_file_is_too_long():
+    long_files = {}
+    for path in glob.glob(os.path.join(PLUGINS, 'module_utils', '**', '*.py'), recursive=True):
+        with open(path) as fh:
+            count = len(fh.read().splitlines())
+        if count > MAX_LINES:
+            long_files[os.path.relpath(path, ROOT)] = count
+    assert not long_files
+
+
+# What each stage may import (besides _common and _diff): downwards only. The controller renders
+# and the host applies, so _apply never imports _render; facts and verify import neither.
+STAGE_IMPORTS = {
+    '_model': set(),
+    '_render': {'_model', '_ovs'},
+    '_apply': {'_model', '_facts', '_verify', '_ovs'},
+    '_ovs': set(),
+    '_facts': {'_ovs'},
+    '_verify': set(),
+    '_cloudstack': set(),
+}
+
+
+@pytest.mark.parametrize('stage', STAGES)
+def test_stages_import_downwards_only(stage):
+    found = set()
+    for path in glob.glob(os.path.join(PLUGINS, 'module_utils', stage, '*.py')):
+        found.update(name.split('.')[0] for name in _imports(path))
+    assert found - {stage, '_common', '_diff'} <= STAGE_IMPORTS[stage], sorted(found)
