@@ -198,15 +198,15 @@ def run(hosts, vm):
         prepare(bench, lab)
         rows = bench.measure("migration", bench.inventory())
         rows += bench.measure("no-op", bench.inventory())
-        rows += bench.measure("unrelated", bench.inventory(cloudbr1="192.0.2.%d/24"))
+        rows += bench.measure("unrelated", bench.inventory(cloudbr1="2001:db8:2::%d/64"))
 
         def remove_addresses():
             for index, host in enumerate(names, start=1):
                 bench.sh(host, f"ip address del {address(index)}/24 dev cloudbr0")
-        rows += bench.measure("repair", bench.inventory(cloudbr1="192.0.2.%d/24"), before=remove_addresses)
+        rows += bench.measure("repair", bench.inventory(cloudbr1="2001:db8:2::%d/64"), before=remove_addresses)
         for host in names:
             lab.link(host, "eth3", "down")
-        rows += bench.measure("broken", bench.inventory(cloudbr1="192.0.2.%d/24", dead=True), expect_ok=False)
+        rows += bench.measure("broken", bench.inventory(cloudbr1="2001:db8:2::%d/64", dead=True), expect_ok=False)
         return rows
     finally:
         lab.down()

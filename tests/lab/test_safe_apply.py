@@ -227,7 +227,7 @@ def test_1_first_migration_is_commit_confirmed(scenario):
 
 def test_2_a_good_change_is_confirmed_and_leaves_nothing(scenario):
     sc = scenario
-    rc, out = sc.play("network.yml", sc.inventory(models(extra=lambda i: {"addresses": [f"192.0.2.{10 + i}/24"]})))
+    rc, out = sc.play("network.yml", sc.inventory(models(extra=lambda i: {"addresses": [f"2001:db8:2::{10 + i}/64"]})))
     assert rc == 0, out
     for host in HOSTS:
         snaps = sc.snapshots(host)
@@ -303,7 +303,7 @@ def test_5_applies_in_a_row_leave_bounded_snapshots_and_no_unit(scenario):
     for step in range(5):
         # changing (a new address on cloudbr1), then a no-op (the same again), ...
         octet = 100 + 10 * (step // 2)
-        rc, out = sc.play("network.yml", sc.inventory(models(extra=lambda i, o=octet: {"addresses": [f"192.0.2.{o + i}/24"]})))
+        rc, out = sc.play("network.yml", sc.inventory(models(extra=lambda i, o=octet: {"addresses": [f"2001:db8:2::{o + i}/64"]})))
         assert rc == 0, out
     for host in HOSTS:
         snaps = sc.snapshots(host)

@@ -43,6 +43,16 @@ def options_with_defaults(options):
     return opts
 
 
+def for_host(host, build, model):
+    """``build(model)``, with the host's name put in front of a RenderError's message."""
+    try:
+        return build(model)
+    except RenderError as exc:
+        if host:
+            raise RenderError('host %s: %s' % (host, exc))
+        raise
+
+
 def comment_header(header, char='#'):
     """The header as comment lines, always naming the collection so ownership can be told."""
     lines = [line.rstrip() for line in (header or DEFAULT_HEADER).splitlines()] or [DEFAULT_HEADER]

@@ -33,6 +33,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.
     RenderError,
     addresses_by_family,
     comment_header,
+    for_host,
     file_entry,
     options_with_defaults,
     prefix_to_netmask,
@@ -334,12 +335,7 @@ def devices(model):
 def render(model, options=None):
     """Render the model as ifcfg/route files and /etc/sysconfig/network."""
     opts = options_with_defaults(options)
-    try:
-        devs = devices(model)
-    except RenderError as exc:
-        if opts['host']:
-            raise RenderError('host %s: %s' % (opts['host'], exc))
-        raise
+    devs = for_host(opts['host'], devices, model)
     files = []
     owned = []
     for dev in devs:

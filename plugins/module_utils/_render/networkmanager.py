@@ -36,6 +36,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.
     addresses_by_family,
     comment_header,
     file_entry,
+    for_host,
     options_with_defaults,
     result,
     stable_uuid,
@@ -299,12 +300,7 @@ def profiles(model):
 def render(model, options=None):
     """Render the model as keyfiles (plus systemd .link files for NICs named by MAC)."""
     opts = options_with_defaults(options)
-    try:
-        profs = profiles(model)
-    except RenderError as exc:
-        if opts['host']:
-            raise RenderError('host %s: %s' % (opts['host'], exc))
-        raise
+    profs = for_host(opts['host'], profiles, model)
     uuids = dict((p.id, stable_uuid(opts['host'], p.id)) for p in profs)
     files = [file_entry('%s/%s.nmconnection' % (CONN_DIR, p.id), _keyfile(p, uuids, opts['header']), '0600')
              for p in profs]
