@@ -13,6 +13,7 @@ import json
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.cloudstack import label_warnings
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.needs import host_needs
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import ModelError, normalise
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.desired import format_commands
@@ -68,6 +69,10 @@ class ActionModule(ActionBase):
                 model = normalise(args['model'], host)
             except ModelError as err:
                 return dict(result, failed=True, msg=err.report(host))
+            # Said once per host and run, when the model is first normalised.
+            warnings = label_warnings(model)
+            if warnings:
+                result['warnings'] = ['host %s: %s' % (host, w) for w in warnings]
         result.update({'fingerprint': mark, 'model': model, 'needs': host_needs(model), 'renderer': None})
 
         if args['choose_renderer'] or args['render']:

@@ -27,16 +27,29 @@ description:
     separator (continuation lines collapse into that one line). Earlier, shadowed definitions of
     the same key are removed when the key changes. New keys are appended at the end of the file.
     The file is written atomically.
+  - The agent rewrites the whole file with C(java.util.Properties.store) whenever it persists a
+    value (C(host), its C(guid), the keystore passphrase). Comments and blank lines are dropped
+    then, a date comment is put first, and C(:), C(=), C(#) and C(!) in values are escaped.
+    Comments this module keeps therefore survive only until the agent's first rewrite; the values
+    stay, and the module compares values as Java reads them, so that rewrite is not a change.
   - The agent owns the C(host) key. Once connected it rewrites it as the management server list,
     ordered for the load balancing algorithm, followed by C(@algorithm), for example
-    C(ms2,ms3,ms1@roundrobin). It also persists C(host.lb.check.interval). The module compares
-    C(host) so that this rewrite does not make the next run report a change (see O(host_compare)
-    and O(host_order)).
-  - Values of the keys the module knows are checked before anything is written. These are
-    C(network.bridge.type), C(libvirt.vif.driver), C(host), C(host.lb.check.interval), C(port),
-    C(workers), C(openvswitch.dpdk.enabled) and the C(guest.network.device),
-    C(public.network.device) and C(private.network.device) bridges, which must exist on the host
-    (see O(validate_bridges)).
+    C(ms2,ms3,ms1@roundrobin) (C(Agent.processManagementServerList)). It never writes
+    C(host.lb.check.interval). The module compares C(host) so that this rewrite does not make the
+    next run report a change (see O(host_compare) and O(host_order)). C(cloudstack-setup-agent)
+    matches keys by prefix, so when it writes C(host) it also replaces a C(host.lb.check.interval)
+    line, so run this module after it.
+  - Values of the keys the module knows are checked, as the agent reads them, before anything is
+    written. C(network.bridge.type) is C(native), C(openvswitch) or C(tungsten) in any case (the
+    agent does not trim values; empty means C(native)); C(libvirt.vif.driver), C(host),
+    C(host.lb.check.interval), C(port), C(workers) and C(openvswitch.dpdk.enabled) must have
+    their formats. DPDK switched on needs C(openvswitch.dpdk.ovs.path) (without it the agent fails to
+    plug every DPDK guest NIC) and C(network.bridge.type=openvswitch) (the agent ignores DPDK on
+    other bridge types).
+  - The C(guest.network.device), C(public.network.device) and C(private.network.device) devices
+    must exist on the host as the agent will use them (see O(validate_bridges)).
+  - A key the agent never reads that is close to one it does (the C(openvswitch.dpdk.enable)
+    misspelling of some DPDK guides) gives a warning.
 requirements:
   - ovs-vsctl on the managed host when a traffic label device is checked against
     C(network.bridge.type=openvswitch)
@@ -102,10 +115,17 @@ options:
   validate_bridges:
     description:
       - Check that C(guest.network.device), C(public.network.device) and
-        C(private.network.device), when given, name bridges that exist on the host. With
-        C(network.bridge.type=native) (the agent's default) they must be Linux bridges. With
-        C(openvswitch) they must be Open vSwitch bridges (fake bridges count), as
-        C(ovs-vsctl) reports them.
+        C(private.network.device), when given, name devices the agent will use, as it looks at
+        them (C(LibvirtComputingResource.getPif), C(BridgeVifDriver), C(OvsVifDriver)).
+      - With C(network.bridge.type=native) (the agent's default) a device is a Linux bridge with a
+        port whose name the agent accepts as the physical device (a case-sensitive prefix eth,
+        bond, vlan, vx, em, ens, eno, enp, team, enx, dummy, lo, or p<n>p<n>), or a plain device,
+        which the agent uses as it is. A guest or public device so long that the agent's VLAN
+        bridges C(br<device>-<vlan>) cannot fit Linux's 15 characters for every VLAN gives a
+        warning.
+      - With C(openvswitch) they must be Open vSwitch bridges (fake bridges count), as
+        C(ovs-vsctl) reports them, whatever their ports are named. With C(tungsten) they are not
+        checked.
       - The bridge type is the one given in O(properties), else the one in the file.
       - Set to V(false) when the file is written before the bridges are created.
     type: bool
@@ -128,8 +148,9 @@ notes:
   - The management server sends the list (global setting C(host)), the algorithm
     (C(indirect.agent.lb.algorithm)) and C(indirect.agent.lb.check.interval) to every agent when
     it connects. Manage C(host) here only to bootstrap the agent or with the same servers as that
-    setting, or the two will keep rewriting each other. The same holds for
-    C(host.lb.check.interval).
+    setting, or the two will keep rewriting each other. The agent keeps the check interval it
+    receives in memory and never writes C(host.lb.check.interval), so the file's value is what
+    it starts with.
   - The file is read and written as ISO-8859-1, as the agent does. New values with characters
     outside printable ASCII are written as C(\uXXXX) escapes.
 seealso:
@@ -216,45 +237,35 @@ diff:
            "after_header": "/etc/cloudstack/agent/agent.properties"}
 '''
 
-import ipaddress
 import os
-import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.agent import (
+    BRIDGE_DEVICE_KEYS, HOST_KEY, bridge_type, dpdk_problems, effective, host_value, key_warnings, value_problems,
+    vif_driver_warning,
+)
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.properties import (
     PropertiesError, PropertiesFile,
+)
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.cloudstack import highest_vlan_that_fits
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import (
+    CLOUDSTACK_PORT_HUMAN, CLOUDSTACK_PORT_RE,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import SysReader
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsError
 
-# Where /sys is read from (tests point it at a recorded tree).
+# Where /sys and /proc are read from (tests point them at a recorded tree).
 SYS_ROOT = '/'
-
-HOST_KEY = 'host'
-HOST_SEPARATOR = '@'    # IAgentShell.hostLbAlgorithmSeparator
-LB_ALGORITHMS = ('static', 'roundrobin', 'shuffle')
-BRIDGE_TYPES = ('native', 'openvswitch')
-BRIDGE_DEVICE_KEYS = ('guest.network.device', 'public.network.device', 'private.network.device')
-VIF_DRIVER_FOR = {
-    'native': 'com.cloud.hypervisor.kvm.resource.BridgeVifDriver',
-    'openvswitch': 'com.cloud.hypervisor.kvm.resource.OvsVifDriver',
-}
-JAVA_FQCN_RE = re.compile(r'^(?:[A-Za-z_$][A-Za-z0-9_$]*\.)+[A-Za-z_$][A-Za-z0-9_$]*$')
-HOSTNAME_RE = re.compile(r'^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*'
-                         r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$')
-IFNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$')
 
 
 class AgentPropsError(Exception):
     """Invalid input or a file that cannot be handled; the message names the key and the fix."""
 
-
-# --- values ----------------------------------------------------------------------------------
 
 def to_property_value(key, value):
     """A module parameter value as the string the agent reads; None means unset."""
@@ -273,112 +284,15 @@ def to_property_value(key, value):
     return to_text(value)
 
 
-def split_host(value):
-    """``ms1, ms2@roundrobin`` -> (['ms1', 'ms2'], 'roundrobin'); the algorithm may be None."""
-    if value is None:
-        return [], None
-    hosts, sep, algorithm = value.partition(HOST_SEPARATOR)
-    return [h.strip() for h in hosts.split(',') if h.strip()], (algorithm.strip() if sep else None)
-
-
-def join_host(hosts, algorithm):
-    text = ','.join(hosts)
-    return '%s%s%s' % (text, HOST_SEPARATOR, algorithm) if algorithm else text
-
-
-def host_value(active, wanted, compare, order):
-    """Decide the ``host`` key: (differs, value to write)."""
-    a_hosts, a_alg = split_host(active)
-    w_hosts, w_alg = split_host(wanted)
-    if order == 'ignore' or (order == 'auto' and a_alg):
-        same_hosts = sorted(a_hosts) == sorted(w_hosts) and len(a_hosts) == len(w_hosts)
-    else:
-        same_hosts = a_hosts == w_hosts
-    if compare == 'with_algorithm' or w_alg is not None:
-        same_alg = a_alg == w_alg
-        alg = w_alg
-    else:
-        same_alg = True
-        alg = a_alg
-    if active is not None and same_hosts and same_alg:
-        return False, active
-    return True, join_host(w_hosts, alg)
-
-
-# --- validation --------------------------------------------------------------------------------
-
-def _is_ip(text):
-    try:
-        ipaddress.ip_address(to_text(text))
-        return True
-    except ValueError:
-        return False
-
-
-def validate_values(wanted):
-    """Problems with the values of keys the agent is known to read (list of messages)."""
-    problems = []
-
-    def bad(key, value, fix):
-        problems.append('key %s: %r is not valid. Fix: %s' % (key, value, fix))
-
-    for key, value in wanted.items():
-        if value is None:
-            continue
-        if key == 'network.bridge.type' and value not in BRIDGE_TYPES:
-            bad(key, value, 'use native (Linux bridge) or openvswitch')
-        elif key == 'libvirt.vif.driver' and not JAVA_FQCN_RE.match(value):
-            bad(key, value, 'give a Java class name such as %s or %s'
-                % (VIF_DRIVER_FOR['native'], VIF_DRIVER_FOR['openvswitch']))
-        elif key == 'host.lb.check.interval' and not re.match(r'^[0-9]+$', value):
-            bad(key, value, 'give a number of seconds, 0 or more (0 disables the preferred host check)')
-        elif key == 'port' and not (re.match(r'^[0-9]+$', value) and 1 <= int(value) <= 65535):
-            bad(key, value, 'give a TCP port, 1-65535 (the management server listens on 8250)')
-        elif key == 'workers' and not (re.match(r'^[0-9]+$', value) and int(value) >= 1):
-            bad(key, value, 'give a number of threads, 1 or more')
-        elif key in ('openvswitch.dpdk.enabled', 'openvswitch.dpdk.enable') and value not in ('true', 'false'):
-            bad(key, value, 'use true or false (Java reads anything else as false)')
-        elif key in BRIDGE_DEVICE_KEYS and not IFNAME_RE.match(value):
-            bad(key, value, 'give a bridge name of at most 15 characters (letters, digits, . _ - :)')
-        elif key == HOST_KEY:
-            hosts, algorithm = split_host(value)
-            if not hosts:
-                bad(key, value, 'list at least one management server, e.g. ms1.example.org,ms2.example.org')
-            for h in hosts:
-                if not (_is_ip(h) or HOSTNAME_RE.match(h)):
-                    bad(key, value, 'entry %r is neither an IP address nor a host name; separate servers '
-                        'with commas and put the algorithm after @' % h)
-            if algorithm is not None and algorithm not in LB_ALGORITHMS:
-                bad(key, value, 'the algorithm after @ must be one of %s' % ', '.join(LB_ALGORITHMS))
-    return problems
-
-
-def effective(key, wanted, current):
-    if key in wanted:
-        return wanted[key]
-    return current.get(key)
-
-
-def vif_driver_warning(wanted, current):
-    btype = effective('network.bridge.type', wanted, current) or 'native'
-    driver = effective('libvirt.vif.driver', wanted, current)
-    if btype not in VIF_DRIVER_FOR or not driver:
-        return None
-    other = [t for t, d in VIF_DRIVER_FOR.items() if d == driver and t != btype]
-    if other:
-        return ('libvirt.vif.driver %s is the driver for network.bridge.type %s, but the type is %s: '
-                'the agent will plug guests into the wrong kind of bridge' % (driver, other[0], btype))
-    return None
-
-
 class BridgeChecker(object):
-    """Whether a traffic label device is a bridge of the kind the agent will use."""
+    """Whether a traffic label device is one the agent will use, as the agent looks at it."""
 
     def __init__(self, module):
         self.module = module
         self.sysr = SysReader(SYS_ROOT)
         self._ovs = None
         self._ovs_error = None
+        self.warnings = []
 
     def ovs_bridges(self):
         if self._ovs is None and self._ovs_error is None:
@@ -391,34 +305,70 @@ class BridgeChecker(object):
                     self._ovs_error = 'the Open vSwitch database cannot be read (%s)' % e
         return self._ovs or set()
 
-    def problems(self, devices, bridge_type):
+    def physical_device(self, bridge):
+        """The port the agent takes as a Linux bridge's physical device, and for a VLAN device the
+        device under it (BridgeVifDriver.getPif: /sys/devices/virtual/net/BR/brif, isInterface,
+        /proc/net/vlan/PORT); None when no port has a name the agent accepts."""
+        for port in self.sysr.listdir('/sys/class/net', bridge, 'brif'):
+            if CLOUDSTACK_PORT_RE.match(port):
+                for line in (self.sysr.read('/proc/net/vlan', port) or '').splitlines():
+                    if line.startswith('Device:'):
+                        return line.split(':', 1)[1].strip() or port
+                return port
+        return None
+
+    def _native(self, key, dev):
+        """(what is wrong, fix) for a label device on a Linux bridge host, or None."""
+        if self.sysr.is_linux_bridge(dev):
+            ports = self.sysr.listdir('/sys/class/net', dev, 'brif')
+            pif = self.physical_device(dev)
+            if ports and pif is None:
+                return ('Linux bridge %s has no port the agent accepts as its physical device (ports: %s)'
+                        % (dev, ', '.join(ports)),
+                        'name the uplink %s (LibvirtComputingResource.isInterface)' % CLOUDSTACK_PORT_HUMAN)
+            if not ports:
+                self.warnings.append('key %s: Linux bridge %s has no port yet, so the agent finds no physical '
+                                     'device for it (VLAN networks on it will fail)' % (key, dev))
+            self._vlan_bridge_room(key, pif or dev)
+            return None
+        if dev in self.ovs_bridges():
+            return ('%s is an Open vSwitch bridge, but network.bridge.type is native' % dev,
+                    'set network.bridge.type: openvswitch, or use a Linux bridge')
+        if self.sysr.exists('/sys/class/net', dev):
+            self._vlan_bridge_room(key, dev)    # a plain device: the agent uses it as it is
+            return None
+        return ('there is no Linux bridge or device %s on this host' % dev,
+                'create %s first, or set validate_bridges: false' % dev)
+
+    def _vlan_bridge_room(self, key, device):
+        if key not in ('guest.network.device', 'public.network.device'):
+            return
+        highest = highest_vlan_that_fits(device)
+        if highest < 4094:
+            self.warnings.append(
+                'key %s: CloudStack names the bridge of a VLAN network on %s br%s-<vlan>, which does not fit '
+                "Linux's 15 characters above VLAN %d%s. Fix: a shorter device name"
+                % (key, device, device, highest, ' (no VLAN fits)' if not highest else ''))
+
+    def _openvswitch(self, dev):
+        if dev in self.ovs_bridges():
+            return None
+        if self.sysr.is_linux_bridge(dev):
+            what = '%s is a Linux bridge, but network.bridge.type is openvswitch' % dev
+        elif self._ovs_error:
+            what = 'cannot tell whether Open vSwitch bridge %s exists: %s' % (dev, self._ovs_error)
+        else:
+            what = 'there is no Open vSwitch bridge %s on this host' % dev
+        return what, 'create the Open vSwitch bridge %s first, or set validate_bridges: false' % dev
+
+    def problems(self, devices, btype):
         out = []
         for key, dev in devices:
-            linux = self.sysr.is_linux_bridge(dev)
-            if bridge_type == 'openvswitch':
-                ovs = dev in self.ovs_bridges()
-                if ovs:
-                    continue
-                if linux:
-                    what = '%s is a Linux bridge, but network.bridge.type is openvswitch' % dev
-                elif self._ovs_error:
-                    what = 'cannot tell whether Open vSwitch bridge %s exists: %s' % (dev, self._ovs_error)
-                else:
-                    what = 'there is no Open vSwitch bridge %s on this host' % dev
-                fix = 'create the Open vSwitch bridge %s first, or set validate_bridges: false' % dev
-            else:
-                if linux:
-                    continue
-                if dev in self.ovs_bridges():
-                    what = '%s is an Open vSwitch bridge, but network.bridge.type is %s' % (dev, bridge_type)
-                    fix = 'set network.bridge.type: openvswitch, or use a Linux bridge'
-                elif self.sysr.exists('/sys/class/net', dev):
-                    what = '%s exists but is not a Linux bridge' % dev
-                    fix = 'name a Linux bridge (the agent plugs guests into it), or set validate_bridges: false'
-                else:
-                    what = 'there is no Linux bridge %s on this host' % dev
-                    fix = 'create bridge %s first, or set validate_bridges: false' % dev
-            out.append('key %s: %s. Fix: %s' % (key, what, fix))
+            if btype == 'tungsten':
+                continue    # Tungsten Fabric's vRouter plugs guests itself
+            found = self._openvswitch(dev) if btype == 'openvswitch' else self._native(key, dev)
+            if found:
+                out.append('key %s: %s. Fix: %s' % (key, found[0], found[1]))
         return out
 
 
@@ -464,7 +414,7 @@ def run(module):
                                   % (key, wanted[key]))
         wanted[key] = None
 
-    problems = validate_values(wanted)
+    problems = value_problems(wanted)
     text, exists = read_file(path)
     try:
         pf = PropertiesFile.parse(text)
@@ -473,15 +423,18 @@ def run(module):
                               'refuses it too)' % (path, e))
     current = pf.as_dict()
 
+    problems.extend(dpdk_problems(wanted, current))
+    warnings = key_warnings(wanted)
     if p['validate_bridges']:
         devices = [(k, wanted[k]) for k in BRIDGE_DEVICE_KEYS if wanted.get(k) is not None]
         if devices and not problems:
-            btype = effective('network.bridge.type', wanted, current) or 'native'
-            problems.extend(BridgeChecker(module).problems(devices, btype))
+            checker = BridgeChecker(module)
+            problems.extend(checker.problems(devices, bridge_type(effective('network.bridge.type', wanted, current))))
+            warnings.extend(checker.warnings)
     if problems:
         raise AgentPropsError('%s: %s' % (path, '; '.join(problems)))
-    warning = vif_driver_warning(wanted, current)
-    if warning:
+    warnings.append(vif_driver_warning(wanted, current))
+    for warning in filter(None, warnings):
         module.warn(warning)
 
     if not exists and not p['create'] and any(v is not None for v in wanted.values()):

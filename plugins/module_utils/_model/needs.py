@@ -31,10 +31,10 @@ def ipv6_uses(model):
 
 def management_address(model):
     """The first address (without prefix) of the management traffic label's bridge, or ''."""
-    bridge = model['traffic_labels'].get('management')
+    bridge = model['bridges'].get(model['traffic_labels'].get('management'))
     if not bridge:
-        return ''
-    addresses = model['bridges'][bridge]['addresses']
+        return ''    # no label, or a label naming a plain device (which has no address here)
+    addresses = bridge['addresses']
     return addresses[0].split('/')[0] if addresses else ''
 
 

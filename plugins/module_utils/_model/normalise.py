@@ -75,13 +75,15 @@ XMIT_HASH_POLICIES = ('layer2', 'layer2+3', 'layer3+4', 'encap2+3', 'encap3+4', 
 DATAPATH_TYPES = ('system', 'netdev')
 
 
-# The CloudStack KVM agent finds a bridge's physical device by listing the bridge's ports and
-# taking the first whose name matches one of these patterns; a port named otherwise is invisible
-# to it and the host fails to connect traffic on that bridge.
-CLOUDSTACK_PORT_PATTERNS = (r'eth', r'bond', r'team', r'vlan', r'em', r'p\d+p\d+', r'ens',
-                            r'eno', r'enp', r'enx')
+# The CloudStack KVM agent finds a Linux bridge's physical device by listing the bridge's ports
+# (/sys/class/net/BR/brif) and taking one whose name matches these patterns, case-sensitively and
+# as a prefix (LibvirtComputingResource.isInterface and ifNamePatterns, also used by
+# BridgeVifDriver). A port named otherwise is invisible to it and the traffic label fails. Open
+# vSwitch hosts are not checked: OvsVifDriver plugs guests into the bridge itself.
+CLOUDSTACK_PORT_PATTERNS = (r'eth', r'bond', r'vlan', r'vx', r'em', r'ens', r'eno', r'enp', r'team',
+                            r'enx', r'dummy', r'lo', r'p\d+p\d+')
 CLOUDSTACK_PORT_RE = re.compile(r'^(?:%s)' % '|'.join(CLOUDSTACK_PORT_PATTERNS))
-CLOUDSTACK_PORT_HUMAN = 'eth*, bond*, team*, vlan*, em*, p*p*, ens*, eno*, enp*, enx*'
+CLOUDSTACK_PORT_HUMAN = 'eth*, bond*, vlan*, vx*, em*, ens*, eno*, enp*, team*, enx*, dummy*, lo*, p<n>p<n>*'
 
 TOP_KEYS = ('backend', 'renderer', 'ethernets', 'bonds', 'bridges', 'traffic_labels', 'ovs',
             'check_cloudstack_port_names')
@@ -172,9 +174,9 @@ class _Normaliser(AddressRules):
                     chk.add('bond %s' % bname, 'is the uplink of no bridge; an Open vSwitch bond is a port of a bridge',
                             'set uplink: %s on a bridge, or remove the bond' % bname)
         self.addresses_and_gateways(bridges)
-        if check_names:
+        if check_names and not self.ovs:
             self.cloudstack_port_names(bridges)
-        labels = self.traffic_labels(data.get('traffic_labels'), bridges)
+        labels = self.traffic_labels(data.get('traffic_labels'), bridges, ethernets, bonds, vlans)
 
         if chk.problems:
             raise ModelError(chk.problems)
@@ -523,20 +525,27 @@ class _Normaliser(AddressRules):
                              'rename %s (e.g. bond%s or eth%s), or set check_cloudstack_port_names: false for hosts not used by CloudStack'
                              % (port, br['vlan'] or 0, br['vlan'] or 0))
 
-    def traffic_labels(self, given, bridges):
+    def traffic_labels(self, given, bridges, ethernets, bonds, vlans):
+        """{traffic type: device}. A label names a bridge; on a Linux bridge host it may also name a
+        plain device (NIC, bond, VLAN device), which the agent uses as it is (BridgeVifDriver); on
+        Open vSwitch it must be a bridge, the device OvsVifDriver plugs guests into."""
         chk = self.chk
         labels = as_mapping(chk, 'kvm_network.traffic_labels', given)
+        devices = {}
+        for plain in ([] if self.ovs else [ethernets, bonds, vlans]):
+            devices.update(plain)
         out = {}
-        for kind, bridge in labels.items():
+        for kind, device in labels.items():
             where = 'traffic label %s' % kind
             if kind not in TRAFFIC_TYPES:
                 chk.add(where, 'is not a CloudStack traffic type', 'use one of %s' % ', '.join(TRAFFIC_TYPES))
                 continue
-            if bridge not in bridges:
-                chk.add(where, 'names bridge %s, which is not in kvm_network.bridges' % (bridge,),
+            if device not in bridges and device not in devices:
+                what = 'a bridge' if self.ovs else 'a bridge or a device'
+                chk.add(where, 'names %s, which is not %s of kvm_network' % (device, what),
                         'use one of %s' % (', '.join(sorted(bridges, key=natural_key)) or 'the bridges you define'))
                 continue
-            out[kind] = bridge
+            out[kind] = device
         return dict((k, out[k]) for k in TRAFFIC_TYPES if k in out)
 
 

@@ -134,6 +134,33 @@ def test_link_local_ipv6_gateway_with_ipv6_address():
     assert model_normalise.normalise(data)['bridges']['cloudbr1']['gateway6'] == 'fe80::1'
 
 
+# LibvirtComputingResource.ifNamePatterns, matched by isInterface as case-sensitive prefixes.
+@pytest.mark.parametrize('port, accepted', [
+    ('eth0', True), ('bond0', True), ('vlan100', True), ('vxlan5', True), ('em1', True), ('ens3', True),
+    ('eno1', True), ('enp3s0', True), ('team0', True), ('enx525400000001', True), ('dummy0', True),
+    ('lo1', True), ('p1p1', True), ('p10p2x', True),
+    ('peth0', False), ('Eth0', False), ('uplink0', False), ('p1x1', False), ('pp1', False), ('ib0', False),
+])
+def test_cloudstack_port_names_are_the_agents(port, accepted):
+    data = {'backend': 'linux_bridge', 'ethernets': {port: {}}, 'bridges': {'br0': {'uplink': port}}}
+    if accepted:
+        assert model_normalise.normalise(data)['bridges']['br0']['port'] == port
+    else:
+        assert any("its port %s does not match" % port in p for p in problems(data))
+
+
+def test_cloudstack_port_names_not_checked_on_openvswitch():
+    # OvsVifDriver plugs guests into the bridge itself: the uplink's name does not matter.
+    data = {'backend': 'openvswitch', 'ethernets': {'uplink0': {}}, 'bridges': {'cloudbr0': {'uplink': 'uplink0'}}}
+    assert model_normalise.normalise(data)['bridges']['cloudbr0']['port'] == 'uplink0'
+
+
+def test_traffic_label_may_name_a_plain_device_on_linux_bridge():
+    data = patched(patched(linux(), 'traffic_labels.public', 'bond1'), 'traffic_labels.storage', 'bond0.100')
+    labels = model_normalise.normalise(data)['traffic_labels']
+    assert labels['public'] == 'bond1' and labels['storage'] == 'bond0.100'
+
+
 def test_cloudstack_port_name_check_can_be_disabled():
     # Seed 002: the NIC renamed peth0 and enslaved to a bridge that takes the NIC's old name.
     data = {
@@ -294,7 +321,9 @@ INVALID = [
     ('cloudstack-vlan-interface-name', patched(linux(), 'bridges.cloudbr100.vlan_interface', 'storage100'),
      ['bridge cloudbr100', 'its port storage100 does not match a name the CloudStack agent accepts']),
     ('traffic-label-missing-bridge', patched(linux(), 'traffic_labels.public', 'cloudbr9'),
-     ['traffic label public', 'names bridge cloudbr9, which is not in kvm_network.bridges']),
+     ['traffic label public', 'names cloudbr9, which is not a bridge or a device of kvm_network']),
+    ('traffic-label-ovs-plain-device', patched(ovs(), 'traffic_labels.public', 'bond1'),
+     ['traffic label public', 'names bond1, which is not a bridge of kvm_network']),
     ('traffic-label-unknown-type', patched(linux(), 'traffic_labels.backup', 'cloudbr0'),
      ['traffic label backup', 'is not a CloudStack traffic type']),
     ('mac-invalid', patched(linux(), 'ethernets.eth0', {'match': {'macaddress': '52:54:00:zz:00:01'}}),
