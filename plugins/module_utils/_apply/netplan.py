@@ -56,6 +56,18 @@ def _leading_comments(text):
     return ''.join(lines)
 
 
+def _network_section(text):
+    """The ``network`` mapping of a netplan file's text ({} when it has none or is not YAML)."""
+    if not HAS_YAML:
+        return {}
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return {}
+    network = data.get('network') if isinstance(data, dict) else None
+    return network if isinstance(network, dict) else {}
+
+
 def _dump(data):
     try:
         return yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
@@ -92,6 +104,20 @@ class NetplanSystem(System):
 
     def own_paths(self):
         return set(f['path'] for f in self.files)
+
+    def bond_members(self):
+        """The devices the netplan files being applied make bond members (that exist now)."""
+        ids, device_of = set(), {}
+        for entry in self.files:
+            network = _network_section(entry['content'])
+            for netplan_id, conf in (network.get('ethernets') or {}).items():
+                if isinstance(conf, dict) and conf.get('set-name'):
+                    device_of[str(netplan_id)] = str(conf['set-name'])    # bonds list netplan ids
+            for conf in (network.get('bonds') or {}).values():
+                if isinstance(conf, dict):
+                    ids.update(str(i) for i in conf.get('interfaces') or [])
+        devices = set(device_of.get(i, i) for i in ids)
+        return sorted((d for d in devices if os.path.exists(self.root.real('/sys/class/net/%s' % d))), key=natural_key)
 
     def conflicts(self, changes):
         """Other netplan files that configure our interfaces, taken over: netplan merges every file, so
@@ -173,6 +199,12 @@ class NetplanSystem(System):
             return [], []
         netplan = self.runner.bin('netplan')
         after = [([netplan, 'generate'], 'netplan generate'), ([netplan, 'apply'], 'netplan apply')]
+        ip = self.runner.bin('ip')
+        # systemd-networkd (seen with 252) can leave a bond member that netplan apply reconfigures
+        # down for good ("configuring"), taking the bond and its bridge with it: they are set up
+        # again (a no-op for a member that is up).
+        for member in self.bond_members():
+            after.append(([ip, 'link', 'set', 'dev', member, 'up'], 'making sure bond member %s is up' % member))
         kinds = self.all_kinds(changes)
         # A NIC the configuration no longer has stays in its bridge or bond after netplan apply:
         # it is taken out (and left as it is otherwise).
@@ -181,7 +213,6 @@ class NetplanSystem(System):
         gone = [n for n in removed if kinds.get(n) in ('bridge', 'bond', 'vlan')
                 and os.path.exists(self.root.real('/sys/class/net/%s' % n))]
         if loose or gone:
-            ip = self.runner.bin('ip')
             for name in sorted(loose, key=natural_key):
                 after.append(([ip, 'link', 'set', 'dev', name, 'nomaster'],
                               'taking %s, which the netplan configuration no longer has, out of its bridge or bond'

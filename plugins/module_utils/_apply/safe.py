@@ -391,13 +391,14 @@ def _rollback(snap, undo=False, cause=None, from_apply=False):
         _reload(snap)
         if snap.status == 'rolled_back' or (snap.status == 'confirmed' and not undo):
             return 0
+        started = time.time()    # when the timer fired (the restore itself takes a while on a slow host)
         units = Units(runner, snap.id)
         if not from_apply:
             units.stop('apply')
         report = Rollback(module, snap.root, snap, params, SYSTEMS).execute()
         snap.write_json('rollback.json', report)
         details = {'cause': cause} if cause else {}
-        snap.set_status('rolled_back', errors=report['errors'], on_demand=undo, **details)
+        snap.set_status('rolled_back', errors=report['errors'], on_demand=undo, started=started, **details)
         units.stop('watchdog', 'confirm')
         snap.drop_runtime()
     finally:

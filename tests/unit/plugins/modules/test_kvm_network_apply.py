@@ -468,6 +468,20 @@ def test_netplan_takes_a_nic_it_no_longer_has_out_of_its_bridge(tmp_path):
                                               [IP, 'link', 'set', 'dev', 'eth0', 'nomaster']]
 
 
+def test_netplan_sets_bond_members_up_after_netplan_apply(tmp_path):
+    # systemd-networkd 252 can leave a reconfigured bond member down: the module sets it up again.
+    data = copy.deepcopy(TWO_BRIDGES)
+    data['ethernets'] = {'eth0': {}, 'eth1': {}, 'nic9': {'match': {'macaddress': '52:54:00:00:00:09'}}}
+    data['bonds'] = {'bond0': {'interfaces': ['eth0', 'nic9']}}
+    data['bridges']['cloudbr0']['uplink'] = 'bond0'
+    for nic in ('eth0', 'nic9'):    # nic9 is matched by MAC and renamed nic9 by set-name; eth1 is no member
+        os.makedirs(os.path.join(str(tmp_path), 'sys/class/net', nic))
+    check, fake = apply(args_for(model_of(data), 'netplan', tmp_path), expect_live(HostFake(), NOTHING), check_mode=True)
+    assert check['activated']['commands'] == [[NETPLAN, 'generate'], [NETPLAN, 'apply'],
+                                              [IP, 'link', 'set', 'dev', 'eth0', 'up'],
+                                              [IP, 'link', 'set', 'dev', 'nic9', 'up']]
+
+
 def test_prune_removes_only_marked_owned_files(tmp_path):
     model = model_of(TWO_BRIDGES)
     put(tmp_path, '/etc/netplan/50-cloudstack-kvm.yaml', '# %s\nnetwork: {version: 2}\n' % MARKER, 0o600)
