@@ -130,6 +130,13 @@ options:
       - Set to V(false) when the file is written before the bridges are created.
     type: bool
     default: true
+  agent_keys:
+    description:
+      - Check values and key names as the CloudStack KVM agent reads them (the checks above).
+      - Set to V(false) to edit another Java properties file of CloudStack with the same care, such
+        as the management server's C(server.properties); only the file syntax is checked then.
+    type: bool
+    default: true
   create:
     description:
       - Create the file when it does not exist and there is a key to set. With V(false) a missing
@@ -414,7 +421,7 @@ def run(module):
                                   % (key, wanted[key]))
         wanted[key] = None
 
-    problems = value_problems(wanted)
+    problems = value_problems(wanted) if p['agent_keys'] else []
     text, exists = read_file(path)
     try:
         pf = PropertiesFile.parse(text)
@@ -423,8 +430,11 @@ def run(module):
                               'refuses it too)' % (path, e))
     current = pf.as_dict()
 
-    problems.extend(dpdk_problems(wanted, current))
-    warnings = key_warnings(wanted)
+    warnings = []
+    if p['agent_keys']:
+        problems.extend(dpdk_problems(wanted, current))
+        warnings.extend(key_warnings(wanted))
+        warnings.append(vif_driver_warning(wanted, current))
     if p['validate_bridges']:
         devices = [(k, wanted[k]) for k in BRIDGE_DEVICE_KEYS if wanted.get(k) is not None]
         if devices and not problems:
@@ -433,7 +443,6 @@ def run(module):
             warnings.extend(checker.warnings)
     if problems:
         raise AgentPropsError('%s: %s' % (path, '; '.join(problems)))
-    warnings.append(vif_driver_warning(wanted, current))
     for warning in filter(None, warnings):
         module.warn(warning)
 
@@ -482,6 +491,7 @@ def main():
             host_compare=dict(type='str', default='without_algorithm', choices=['without_algorithm', 'with_algorithm']),
             host_order=dict(type='str', default='auto', choices=['auto', 'strict', 'ignore']),
             validate_bridges=dict(type='bool', default=True),
+            agent_keys=dict(type='bool', default=True),
             create=dict(type='bool', default=True),
             backup=dict(type='bool', default=True),
         ),

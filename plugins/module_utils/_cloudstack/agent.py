@@ -227,3 +227,51 @@ def vif_driver_warning(wanted, current):
         return ('libvirt.vif.driver %s is the driver for network.bridge.type %s, but the type is %s: '
                 'the agent will plug guests into the wrong kind of bridge' % (driver, other[0], btype))
     return None
+
+
+# --- what a host's model makes of agent.properties ---------------------------------------------
+
+# The model's backend -> network.bridge.type.
+BRIDGE_TYPE_FOR = {'linux_bridge': 'native', 'openvswitch': 'openvswitch'}
+# Traffic labels -> the keys cloudstack-setup-agent writes for them (management is "private").
+LABEL_KEYS = (('guest', 'guest.network.device'), ('public', 'public.network.device'),
+              ('management', 'private.network.device'))
+
+
+class AgentModelError(ValueError):
+    """Settings the agent cannot use on this host; the message names the host and the fix."""
+
+
+def properties_for(model, host=None, servers=None, algorithm=None, check_interval=None, dpdk=False,
+                   dpdk_ovs_path=None, extra=None):
+    """The agent.properties keys a host gets from its normalised model and the agent settings:
+    bridge type and VIF driver from the backend, the traffic-label devices, the management server
+    list, DPDK; ``extra`` (the user's own keys) last, so it may override any of them."""
+    where = 'host %s: ' % host if host else ''
+    backend = model['backend']
+    props = {'network.bridge.type': BRIDGE_TYPE_FOR[backend], 'libvirt.vif.driver': VIF_DRIVER_FOR[BRIDGE_TYPE_FOR[backend]]}
+    for label, key in LABEL_KEYS:
+        if model['traffic_labels'].get(label):
+            props[key] = model['traffic_labels'][label]
+    if servers:
+        if algorithm and algorithm not in LB_ALGORITHMS:
+            raise AgentModelError('%smanagement server algorithm %r is not one the agent knows. Fix: use one of %s'
+                                  % (where, algorithm, ', '.join(LB_ALGORITHMS)))
+        props[HOST_KEY] = join_host([u'%s' % s for s in servers], algorithm)
+    elif algorithm:
+        raise AgentModelError('%sa management server algorithm (%s) without management servers. Fix: list the '
+                              'servers too' % (where, algorithm))
+    if check_interval is not None:
+        props['host.lb.check.interval'] = str(int(check_interval))
+    if dpdk:
+        if backend != 'openvswitch':
+            raise AgentModelError('%sDPDK was asked for, but kvm_network.backend is %s: the agent uses DPDK only with '
+                                  'Open vSwitch. Fix: backend: openvswitch, or turn DPDK off for this host'
+                                  % (where, backend))
+        if not dpdk_ovs_path:
+            raise AgentModelError('%sDPDK needs the Open vSwitch run directory (openvswitch.dpdk.ovs.path). Fix: '
+                                  'give it, e.g. /var/run/openvswitch' % where)
+        props[DPDK_ENABLED] = 'true'
+        props[DPDK_OVS_PATH] = dpdk_ovs_path
+    props.update(extra or {})
+    return props

@@ -569,3 +569,15 @@ def test_idempotent_second_run(tmp_path, sysroot, no_ovs):
     second, dummy = run_module(mod.main, args)
     assert first['changed'] is True and second['changed'] is False
     assert len(backups(f)) == 1
+
+
+def test_agent_keys_false_edits_another_properties_file(tmp_path, sysroot, no_ovs):
+    # server.properties: 'port' is not the agent's port there, and no key is the agent's.
+    f = tmp_path / 'server.properties'
+    write(f, 'http.port=8080\nhttps.enable=false\n')
+    with mock.patch.object(basic.AnsibleModule, 'warn') as warn:
+        result, dummy = run_module(mod.main, props(f, agent_keys=False, validate_bridges=False, properties={
+            'https.enable': True, 'port': 'any', 'openvswitch.dpdk.enable': 'x'}))
+    assert result['changed'] is True, result
+    assert warn.call_count == 0
+    assert read(f) == 'http.port=8080\nhttps.enable=true\nport=any\nopenvswitch.dpdk.enable=x\n'
