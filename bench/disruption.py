@@ -11,11 +11,11 @@ as an installer leaves it (its address on eth0). The lab peer pings every host's
   (iii) migration   the first run: the address moves from eth0 to cloudbr0 (commit-confirmed)
   (i)   no-op       the same model again
   (ii)  unrelated   an address added to cloudbr1
-  (v)   repair      an address removed by hand from cloudbr0, repaired by the next run
+  (v)   repair      an address removed by hand from cloudbr1, repaired by the next run
   (iv)  broken      cloudbr0 moved to a dead uplink, until the host has rolled itself back
 
 For each host and phase: packets sent and lost, the longest gap between two answers, whether
-cloudbr0 kept its MAC address, and (broken) the seconds from the change being live to the host's
+every bridge kept its MAC address (and the old and new one when not), and (broken) the seconds from the change being live to the host's
 rollback (the timer is TIMER seconds). --vm adds a VM (QEMU/TCG) whose first run moves its address from
 eth0 to a bond (eth0+eth1) and a bridge.
 
@@ -41,6 +41,7 @@ from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-positio
 
 HOSTS = {"d-netplan": "netplan", "d-ifupdown": "ifupdown", "d-nm": "networkmanager", "d-ovs": "ifupdown"}
 TIMER = 30
+VM_TIMER = 120
 ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".tmp" / "collections"),
            ANSIBLE_FORCE_COLOR="0")
@@ -85,6 +86,8 @@ class Bench:
         self.hosts = hosts
         self.renderers = renderers
         self.vm = vm
+        # A VM on TCG takes about a minute to apply the first migration: the role's default timer.
+        self.timer = VM_TIMER if vm else TIMER
         self.dir = Path(tempfile.mkdtemp(prefix="disruption-"))
 
     def sh(self, host, script):
@@ -95,10 +98,11 @@ class Bench:
                               stderr=subprocess.STDOUT, universal_newlines=True, check=False,
                               env=dict(os.environ, CONTAINERS_CONF=str(REPO / "lab" / "containers.conf"))).stdout
 
-    def mac(self, host):
-        out = self.sh(host, "ip -j link show cloudbr0 2>/dev/null || echo '[]'")
-        links = json.loads(out or "[]")
-        return links[0]["address"] if links else None
+    def macs(self, host):
+        """{bridge: MAC address} of the host's cloudbr* devices."""
+        out = self.sh(host, "ip -j link show 2>/dev/null || echo '[]'")
+        return dict((link["ifname"], link.get("address")) for link in json.loads(out or "[]")
+                    if link["ifname"].startswith("cloudbr"))
 
     def healed(self, host):
         """Seconds from the change being live (or armed) to the host's rollback, for the last snapshot."""
@@ -113,7 +117,7 @@ class Bench:
         hosts = {}
         for index, name in enumerate(self.hosts, start=1):
             hosts[name] = dict(kvm_network=model(name, index, vm=self.vm and name.startswith("d-vm"), **kw),
-                               kvm_network_renderer=self.renderers[name], kvm_network_confirm_timeout=TIMER,
+                               kvm_network_renderer=self.renderers[name], kvm_network_confirm_timeout=self.timer,
                                kvm_network_confirm_targets=[], kvm_host_install_packages=False)
         path = self.dir / f"inv-{time.monotonic_ns()}.yml"
         path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
@@ -122,15 +126,20 @@ class Bench:
     def play(self, inventory, expect_ok=True):
         argv = ["ip", "netns", "exec", self.lab.ctl_ns, "ansible-playbook", "-i", self.lab.state["inband"]["inventory"],
                 "-i", str(inventory), str(REPO / "playbooks" / "network.yml"), "-e", "kvm_network_verify=false"]
-        proc = subprocess.run(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        # Each run its own ssh ControlPath directory: a master left by the previous run (ControlPersist)
+        # may be dead after that run's network change.
+        env = dict(ENV, ANSIBLE_SSH_CONTROL_PATH_DIR=str(self.dir / f"cp-{time.monotonic_ns()}"))
+        proc = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True, check=False, timeout=900)
+        log = self.dir / f"play-{time.monotonic_ns()}.log"
+        log.write_text(proc.stdout)
         if expect_ok and proc.returncode != 0:
-            raise SystemExit(f"network.yml failed:\n{proc.stdout[-4000:]}")
+            raise SystemExit(f"network.yml failed (the whole output: {log}):\n{proc.stdout[-4000:]}")
         return proc.returncode
 
     def measure(self, phase, inventory, expect_ok=True, before=None, settle=2):
         """Ping every host every 10 ms from the peer while network.yml runs; one row per host."""
-        macs = dict((h, self.mac(h)) for h in self.hosts)
+        macs = dict((h, self.macs(h)) for h in self.hosts)
         self.peer("rm -f /tmp/ping-*; " + "; ".join(
             f"(ping -n -D -i 0.01 -W 1 {address(i)} > /tmp/ping-{i}.log 2>&1 & echo $! > /tmp/ping-{i}.pid)"
             for i in range(1, len(self.hosts) + 1)))
@@ -140,7 +149,7 @@ class Bench:
         started = time.monotonic()
         rc = self.play(inventory, expect_ok)
         if not expect_ok:       # until every host answers again after its rollback
-            deadline = time.monotonic() + 3 * TIMER + 60
+            deadline = time.monotonic() + 3 * self.timer + 60
             while time.monotonic() < deadline and not all(
                     self.sh(h, f"ls {'/var/lib/cloudstack-kvm/safe-apply'}/*/rollback.json 2>/dev/null | wc -l").strip()
                     not in ("", "0") for h in self.hosts):
@@ -150,10 +159,17 @@ class Bench:
         rows = []
         for index, host in enumerate(self.hosts, start=1):
             rows.append(dict(stats(self.peer(f"cat /tmp/ping-{index}.log")), host=host, phase=phase,
-                             renderer=self.renderers[host], mac_kept=macs[host] in (None, self.mac(host)),
+                             renderer=self.renderers[host], macs=mac_changes(macs[host], self.macs(host)),
                              seconds=round(time.monotonic() - started, 1), rc=rc,
                              healed=None if expect_ok else self.healed(host)))
         return rows
+
+
+def mac_changes(before, after):
+    """"kept" when every bridge there before and after has the same MAC, else what changed."""
+    changed = ["%s %s -> %s" % (br, before[br], after[br]) for br in sorted(before)
+               if br in after and before[br] != after[br]]
+    return "; ".join(changed) if changed else "kept"
 
 
 def stats(log):
@@ -200,9 +216,9 @@ def run(hosts, vm):
         rows += bench.measure("no-op", bench.inventory())
         rows += bench.measure("unrelated", bench.inventory(cloudbr1="2001:db8:2::%d/64"))
 
-        def remove_addresses():
+        def remove_addresses():    # from cloudbr1: removing cloudbr0's would cut the in-band controller off
             for index, host in enumerate(names, start=1):
-                bench.sh(host, f"ip address del {address(index)}/24 dev cloudbr0")
+                bench.sh(host, f"ip address del 2001:db8:2::{index}/64 dev cloudbr1")
         rows += bench.measure("repair", bench.inventory(cloudbr1="2001:db8:2::%d/64"), before=remove_addresses)
         for host in names:
             lab.link(host, "eth3", "down")
@@ -213,12 +229,12 @@ def run(hosts, vm):
 
 
 def table(rows):
-    lines = ["| phase | host (renderer) | sent | lost | longest gap (s) | cloudbr0 MAC kept | run (s) | healed (s) |",
+    lines = ["| phase | host (renderer) | sent | lost | longest gap (s) | bridge MACs | run (s) | healed (s) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in sorted(rows, key=lambda r: (PHASES.index(r["phase"]), r["host"])):
         healed = "" if r.get("healed") is None else r["healed"]
         lines.append(f"| {r['phase']} | {r['host']} ({r['renderer']}) | {r['sent']} | {r['lost']} | {r['gap']} | "
-                     f"{'yes' if r['mac_kept'] else 'no'} | {r['seconds']} | {healed} |")
+                     f"{r['macs']} | {r['seconds']} | {healed} |")
     return "\n".join(lines)
 
 

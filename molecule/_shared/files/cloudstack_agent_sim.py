@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Stand-ins for what rewrites agent.properties besides the collection, run on a lab host.
 
   agent-rewrite FILE   as the agent's PropertiesStorage.persist does: java.util.Properties.store

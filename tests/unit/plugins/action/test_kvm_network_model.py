@@ -134,12 +134,12 @@ def test_warns_once_when_a_guest_label_device_is_too_long_for_the_agents_vlan_br
     model['ethernets'] = {'eth0': {}, 'enp175s0f0': {}}
     model['bridges']['cloudbr1']['uplink'] = 'enp175s0f0'
     model['traffic_labels'].update({'guest': 'cloudbr1', 'public': 'cloudbr0'})
-    result, _ = run({'model': model, 'choose_renderer': False})
+    result, dummy = run({'model': model, 'choose_renderer': False})
     assert result['warnings'] == [
         "host kvm1: traffic label guest (cloudbr1): CloudStack names the bridge of a VLAN guest network "
         "brenp175s0f0-<vlan>, which for VLAN 4094 is 17 characters, over Linux's 15; only VLANs up to 99 can "
         "be used. Fix: give enp175s0f0 a shorter name (at most 8 characters)"]
-    again, _ = run({'model': model, 'choose_renderer': False, 'previous': {'fingerprint': result['fingerprint'], 'model': result['model']}})
+    again, dummy = run({'model': model, 'choose_renderer': False, 'previous': {'fingerprint': result['fingerprint'], 'model': result['model']}})
     assert 'warnings' not in again
 
 
@@ -148,6 +148,6 @@ def test_no_vlan_bridge_warning_on_openvswitch():
     model.update(backend='openvswitch', ethernets={'eth0': {}, 'enp175s0f0': {}})
     model['bridges']['cloudbr1']['uplink'] = 'enp175s0f0'
     model['traffic_labels']['guest'] = 'cloudbr1'
-    result, _ = run({'model': model, 'choose_renderer': False})
+    result, dummy = run({'model': model, 'choose_renderer': False})
     assert not result.get('failed'), result
     assert 'warnings' not in result
