@@ -57,13 +57,14 @@ def _leading_comments(text):
 
 
 def _network_section(text):
-    """The ``network`` mapping of a netplan file's text ({} when it has none or is not YAML)."""
+    """The ``network`` mapping of a netplan file's text ({} when it has none), or None when the
+    text cannot be read as YAML here."""
     if not HAS_YAML:
-        return {}
+        return None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError:
-        return {}
+        return None
     network = data.get('network') if isinstance(data, dict) else None
     return network if isinstance(network, dict) else {}
 
@@ -86,15 +87,11 @@ class NetplanSystem(System):
     name = 'netplan'
 
     def definitions(self, path, text):
-        if not HAS_YAML:
+        network = _network_section(text)
+        if network is None:
             return dict((n, text) for n in self.names)
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError:
-            return dict((n, text) for n in self.names)
-        network = data.get('network') if isinstance(data, dict) else None
         out = {}
-        for section, entries in (network or {}).items():
+        for section, entries in network.items():
             if isinstance(entries, dict):
                 for name, entry in entries.items():
                     # Keyed by the device (a NIC matched by MAC under another id is renamed by set-name).
@@ -109,7 +106,7 @@ class NetplanSystem(System):
         """The devices the netplan files being applied make bond members (that exist now)."""
         ids, device_of = set(), {}
         for entry in self.files:
-            network = _network_section(entry['content'])
+            network = _network_section(entry['content']) or {}
             for netplan_id, conf in (network.get('ethernets') or {}).items():
                 if isinstance(conf, dict) and conf.get('set-name'):
                     device_of[str(netplan_id)] = str(conf['set-name'])    # bonds list netplan ids
