@@ -865,3 +865,41 @@ def test_ovs_ifupdown_bridge_with_guests_is_not_restarted(tmp_path, ovsdb_server
     assert result['activated']['deferred'] == [{'interface': 'cloudbr1', 'bridge': 'cloudbr1', 'ports': ['vnet4']}]
     assert result['activated']['commands'] == []
     assert 'vnet4' in ovsdb_server.run('list-ports', 'cloudbr1')
+
+
+@needs_ovsdb
+def test_ovs_ifupdown_recreated_bridge_and_fake_bridge_keep_their_macs(tmp_path, ovsdb_server):
+    """ifdown/ifup re-creates an Open vSwitch bridge (new MAC): the MAC it had is set again."""
+    ovsdb_server.reset()
+    model = ovs_model('netdev')
+    args = args_for(model, 'ifupdown', tmp_path, drift=False)
+    put(tmp_path, '/etc/network/interfaces', 'source /etc/network/interfaces.d/*\n')
+    fake = RealOvsFakeRest(ovsdb_server)
+    fake.expect(match=lambda a: a[0] == IFUP, repeat=True)
+    apply_ovs(ovsdb_server, args, fake)
+    put(tmp_path, '/sys/class/net/cloudbr1/address', '3E:87:17:88:38:4D\n')
+    put(tmp_path, '/sys/class/net/cloudbr100/address', '5a:00:00:00:01:64\n')
+    data = copy.deepcopy(SEED['openvswitch'])
+    data['ovs'] = {'datapath_type': 'netdev'}
+    data['bridges']['cloudbr1']['addresses'] = ['203.0.113.11/24']
+    data['bridges']['cloudbr100']['addresses'] = ['10.0.100.21/24']
+    args = args_for(model_normalise.normalise(data, 'kvm1'), 'ifupdown', tmp_path, drift=False)
+    vsctl = SBIN + 'ovs-vsctl'
+    keep_br = [vsctl, '--timeout=10', 'set', 'Bridge', 'cloudbr1', 'other-config:hwaddr="3e:87:17:88:38:4d"']
+    keep_fake = [vsctl, '--timeout=10', 'set', 'Interface', 'cloudbr100', 'mac="5a:00:00:00:01:64"']
+    fake = RealOvsFakeRest(ovsdb_server)
+    for argv in ([IFDOWN, '--force', 'cloudbr100'], [IFDOWN, '--force', 'cloudbr1'], [IFUP, 'cloudbr1'], keep_br,
+                 [IFUP, 'cloudbr100'], keep_fake):
+        fake.expect(argv=argv)
+    result = apply_ovs(ovsdb_server, args, fake)
+    # Each MAC right after its own ifup, before anything else comes up.
+    assert result['activated']['commands'] == [[IFDOWN, '--force', 'cloudbr100'], [IFDOWN, '--force', 'cloudbr1'],
+                                               [IFUP, 'cloudbr1'], keep_br, [IFUP, 'cloudbr100'], keep_fake]
+    # The commands are ones ovs-vsctl takes, and the reconcile of the next run leaves them alone.
+    ovsdb_server.run(*keep_br[2:])
+    ovsdb_server.run(*keep_fake[2:])
+    assert ovsdb_server.run('get', 'Bridge', 'cloudbr1', 'other-config:hwaddr').strip() == '"3e:87:17:88:38:4d"'
+    assert ovsdb_server.run('get', 'Interface', 'cloudbr100', 'mac').strip() == '"5a:00:00:00:01:64"'
+    rerun = apply_ovs(ovsdb_server, args, RealOvsFakeRest(ovsdb_server))
+    assert rerun['changed'] is False and rerun['ovs']['commands'] == []
+    assert ovsdb_server.run('get', 'Bridge', 'cloudbr1', 'other-config:hwaddr').strip() == '"3e:87:17:88:38:4d"'
