@@ -22,7 +22,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, 'plugins')
 PREFIX = 'ansible_collections.cloudstack_kvm.networking.plugins.module_utils'
-STAGES = ('_model', '_render', '_apply', '_ovs', '_facts', '_verify', '_cloudstack')
+STAGES = ('_model', '_render', '_apply', '_ovs', '_facts', '_verify', '_cloudstack', '_host')
 MAX_LINES = 600
 
 
@@ -76,6 +76,11 @@ def test_the_facts_module_ships_the_reader_only():
     assert not [m for m in shipped if m.startswith('_ovs.') and m not in ('_ovs.client', '_ovs.db', '_ovs.snapshot')]
 
 
+def test_the_preparation_module_ships_host_preparation_and_the_file_layer_only():
+    shipped = payload('kvm_host_prepare')
+    assert set(m for m in shipped if not m.startswith('_host.')) == {'_common', '_apply.files'}, sorted(shipped)
+
+
 @pytest.mark.parametrize('module', ['ovs_bond', 'ovs_bridge', 'ovs_port'])
 def test_ovs_modules_ship_open_vswitch_only(module):
     shipped = payload(module)
@@ -110,6 +115,8 @@ STAGE_IMPORTS = {
     '_facts': {'_ovs'},
     '_verify': set(),
     '_cloudstack': set(),
+    # Host preparation writes files the way the apply does (Root, atomic writes, backups).
+    '_host': {'_apply'},
 }
 
 

@@ -54,6 +54,17 @@ class Root(object):
     def glob(self, pattern):
         return sorted(self.host(p) for p in glob.glob(self.real(pattern)) if os.path.isfile(p))
 
+    def exists(self, path):
+        return os.path.lexists(self.real(path))
+
+    def readlink(self, path):
+        """The host path a symbolic link points to (relative targets resolved), or None."""
+        try:
+            target = os.readlink(self.real(path))
+        except OSError:
+            return None
+        return os.path.normpath(os.path.join(os.path.dirname(path), target))
+
     def listdir(self, path):
         try:
             return sorted(os.listdir(self.real(path)))
@@ -136,9 +147,10 @@ def plan_files(root, files, scan_globs, marker, prune=True):
     return sorted(changes, key=lambda c: c.path), foreign
 
 
-def write_atomic(module, real_path, content, mode):
+def write_atomic(module, real_path, content, mode, unsafe_writes=False):
     """Write ``content`` (text, or bytes) with ``mode`` (an octal string) atomically: a temporary
-    file in the same directory, renamed over ``real_path``."""
+    file in the same directory, renamed over ``real_path``. ``unsafe_writes``: written in place when
+    the rename cannot be done (a file bind-mounted by a container engine, such as /etc/hosts)."""
     directory = os.path.dirname(real_path)
     if not os.path.isdir(directory):
         os.makedirs(directory)
@@ -147,7 +159,10 @@ def write_atomic(module, real_path, content, mode):
         with os.fdopen(fd, 'wb' if isinstance(content, bytes) else 'w') as fh:
             fh.write(content)
         os.chmod(tmp, int(mode, 8))
-        module.atomic_move(tmp, real_path)
+        if unsafe_writes:
+            module.atomic_move(tmp, real_path, unsafe_writes=True)
+        else:
+            module.atomic_move(tmp, real_path)
         # atomic_move copies the mode of a file it replaces: the rendered mode wins (netplan: 0600).
         os.chmod(real_path, int(mode, 8))
     finally:

@@ -1,0 +1,381 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: kvm_host_prepare
+short_description: Prepare a KVM hypervisor for its network in one call (packages, kernel, sysctls, hosts, services, GRUB)
+version_added: 0.1.0
+author:
+  - cloudstack_kvm.networking contributors (!UNKNOWN)
+description:
+  - The whole host preparation the role R(cloudstack_kvm.networking.kvm_host,ansible_collections.cloudstack_kvm.networking.kvm_host_role)
+    does, as one reconcile - each part reads the host once, compares it with what is asked, and changes only what
+    differs. A part whose option is left out is not touched. The parts run in this order
+  - O(packages) and O(packages_absent) - one read of what is installed (C(dpkg-query) or C(rpm)); the package
+    manager runs only when a package is missing (or, for O(packages_absent), still installed). With apt the
+    package lists are refreshed only when a missing package is not found in them.
+  - O(files) - whole files the role owns (the kernel module list, the C(br_netfilter) udev rule), written
+    atomically or removed.
+  - O(bridge_blacklist) - the Linux bridge module blacklist, present or absent, or only once the CloudStack agent
+    is installed (its C(agent.properties) exists or its package is installed), because the agent's
+    installation needs the bridge module.
+  - O(kernel_modules) - loaded with C(modprobe) unless loaded or built into the running kernel.
+  - O(sysctl) - the keys set (or removed) in their file, every other line of it kept, and set in the running
+    kernel where the key exists there.
+  - O(hostname) and O(hosts_entry) - the host name, and the line of C(/etc/hosts) that maps the management
+    address to the host's names (the C(127.0.1.1) line for those names removed; C(/etc/hosts) is backed up, and
+    written in place when a container engine bind-mounts it).
+  - O(services) - started, stopped, enabled or disabled; never restarted (no interface is bounced), except
+    those of O(restart_after_install) after this call installed packages.
+  - O(grub) - the arguments put in C(GRUB_CMDLINE_LINUX) of C(/etc/default/grub) (backed up), and the boot
+    configuration regenerated. It never reboots - RV(reboot_required) says when the running kernel lacks an
+    argument.
+extends_documentation_fragment:
+  - cloudstack_kvm.networking._attributes
+  - cloudstack_kvm.networking._attributes.actiongroup
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Everything is read and compared as in a real run; nothing is installed, written, loaded or started. A
+        service whose package this run would install is reported as started or enabled.
+  diff_mode:
+    support: full
+    details:
+      - Each file before and after, and the packages.
+options:
+  packages:
+    description: Packages that must be installed.
+    type: list
+    elements: str
+    default: []
+  packages_absent:
+    description: Packages that must not be installed (apt purges them, with their configuration).
+    type: list
+    elements: str
+    default: []
+  package_manager:
+    description: The package manager; C(auto) finds it (apt, then dnf, then yum).
+    type: str
+    choices: [auto, apt, dnf, yum]
+    default: auto
+  restart_after_install:
+    description:
+      - Services restarted when this call installed packages (NetworkManager, to load the Open vSwitch plugin it
+        just got).
+    type: list
+    elements: str
+    default: []
+  files:
+    description: Whole files to write (O(files[].state=present)) or remove.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path on the host.
+        type: path
+        required: true
+      content:
+        description: The file's text (O(files[].state=present)).
+        type: str
+      mode:
+        description: Octal mode.
+        type: str
+        default: '0644'
+      state:
+        description: Whether the file exists.
+        type: str
+        choices: [present, absent]
+        default: present
+  bridge_blacklist:
+    description: The Linux bridge module blacklist file (Open vSwitch hosts).
+    type: dict
+    suboptions:
+      path:
+        description: The file.
+        type: path
+        required: true
+      content:
+        description: Its text when present.
+        type: str
+        required: true
+      state:
+        description:
+          - C(agent) - present once the CloudStack agent is installed (O(bridge_blacklist.agent_properties) exists,
+            or O(bridge_blacklist.agent_package) is installed), absent before.
+        type: str
+        choices: [present, absent, agent]
+        required: true
+      agent_properties:
+        description: The agent's configuration file.
+        type: path
+        default: /etc/cloudstack/agent/agent.properties
+      agent_package:
+        description: The agent's package.
+        type: str
+        default: cloudstack-agent
+  kernel_modules:
+    description: Kernel modules to load now (persist them at boot with a file of O(files)).
+    type: list
+    elements: str
+    default: []
+  load_kernel_modules:
+    description: Whether O(kernel_modules) are loaded now.
+    type: bool
+    default: true
+  sysctl:
+    description: Kernel settings kept in a file of C(/etc/sysctl.d).
+    type: dict
+    suboptions:
+      file:
+        description: The file.
+        type: path
+        required: true
+      header:
+        description: The text a new file starts with.
+        type: str
+        default: ''
+      keys:
+        description: The keys.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          name:
+            description: The key, with dots (C(net.bridge.bridge-nf-call-iptables)).
+            type: str
+            required: true
+          value:
+            description: Its value; null removes the key from the file (the running kernel keeps its value).
+            type: str
+          live:
+            description: Whether the running kernel gets the value too (where the key exists there).
+            type: bool
+            default: true
+  hostname:
+    description: The host name (C(hostnamectl set-hostname), or C(/etc/hostname) and C(hostname) without systemd).
+    type: str
+  hosts_entry:
+    description: The line of C(/etc/hosts) for the host's management address.
+    type: dict
+    suboptions:
+      address:
+        description: The address.
+        type: str
+        required: true
+      names:
+        description: The names, the fully qualified one first.
+        type: list
+        elements: str
+        required: true
+      remove_loopback:
+        description: Whether C(127.0.1.1) lines naming one of O(hosts_entry.names) are removed.
+        type: bool
+        default: true
+  services:
+    description: systemd services and their wanted state.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The unit (C(.service) is added when the name has no suffix).
+        type: str
+        required: true
+      state:
+        description: Running or not; null leaves it.
+        type: str
+        choices: [started, stopped]
+      enabled:
+        description: Started at boot or not; null leaves it.
+        type: bool
+      if_missing:
+        description: A unit that does not exist fails the call (C(fail)) or is left alone (C(skip)).
+        type: str
+        choices: [fail, skip]
+        default: fail
+  grub:
+    description: Kernel arguments for GRUB_CMDLINE_LINUX.
+    type: dict
+    suboptions:
+      args:
+        description:
+          - The arguments, one per item (C(net.ifnames=0)); an argument with the same KEY is replaced. Empty - GRUB is
+            not read.
+        type: list
+        elements: str
+        default: []
+      update:
+        description:
+          - How the boot configuration is regenerated - C(update-grub) (Debian, Ubuntu), C(grubby) (EL 8 and later,
+            every installed kernel), C(grub2-mkconfig) (EL 7, into the file C(/etc/grub2.cfg) or
+            C(/etc/grub2-efi.cfg) points to).
+        type: str
+        choices: [update-grub, grubby, grub2-mkconfig]
+        default: update-grub
+  root_dir:
+    description: Where the host's files are (C(/)); another directory for tests. Commands still run on the host.
+    type: path
+    default: /
+notes:
+  - The role R(cloudstack_kvm.networking.kvm_host,ansible_collections.cloudstack_kvm.networking.kvm_host_role) builds
+    the options from its variables (validated on the controller) and renders the files there.
+seealso:
+  - module: cloudstack_kvm.networking.kvm_network_apply
+'''
+
+EXAMPLES = r'''
+- name: Prepare an Open vSwitch host (Debian)
+  cloudstack_kvm.networking.kvm_host_prepare:
+    packages: [iproute2, kmod, procps, openvswitch-switch, ifupdown]
+    kernel_modules: [openvswitch]
+    files:
+      - path: /etc/modules-load.d/cloudstack-kvm.conf
+        content: "openvswitch\n"
+    bridge_blacklist:
+      path: /etc/modprobe.d/cloudstack-kvm-bridge-blacklist.conf
+      content: "blacklist bridge\ninstall bridge /bin/false\n"
+      state: agent
+    sysctl:
+      file: /etc/sysctl.d/60-cloudstack-kvm.conf
+      keys:
+        - {name: net.bridge.bridge-nf-call-iptables, value: "0"}
+    hosts_entry:
+      address: 198.51.100.11
+      names: [kvm1.example.org, kvm1]
+    services:
+      - {name: openvswitch-switch, state: started, enabled: true}
+  register: prepared
+
+- name: Say when a reboot is needed for the kernel arguments
+  ansible.builtin.debug:
+    msg: "{{ prepared.grub.missing_from_running_kernel }}"
+  when: prepared.reboot_required
+'''
+
+RETURN = r'''
+changes:
+  description: What changed (or, in check mode, would change), one line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["install openvswitch-switch", "load kernel module openvswitch", "start openvswitch-switch.service"]
+commands:
+  description: The commands run (or, in check mode, that would run), as argv lists; sysctls as C([write, path, value]).
+  returned: always
+  type: list
+  elements: list
+backups:
+  description: Backups of the files replaced (C(/etc/hosts), C(/etc/default/grub)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/etc/hosts", "backup": "/etc/hosts.1234.2026-12-04@10:00:00~"}]
+packages:
+  description: The package manager, the packages that were missing (installed by this call), and those removed.
+  returned: when packages were asked for
+  type: dict
+  sample: {"manager": "apt", "missing": ["openvswitch-switch"], "removed": []}
+cloudstack_agent_installed:
+  description: Whether the CloudStack agent was found (O(bridge_blacklist.state=agent)).
+  returned: when O(bridge_blacklist.state=agent)
+  type: bool
+bridge_blacklist:
+  description: Whether the blacklist is (or would be) C(present) or C(absent).
+  returned: when O(bridge_blacklist) is given
+  type: str
+kernel_modules_loaded:
+  description: The modules that were not loaded (loaded by this call).
+  returned: when O(kernel_modules) is given and O(load_kernel_modules=true)
+  type: list
+  elements: str
+sysctl_live:
+  description: The running kernel's values that were changed.
+  returned: when one was
+  type: dict
+  sample: {"net.bridge.bridge-nf-call-iptables": {"before": "1", "after": "0"}}
+grub:
+  description: GRUB_CMDLINE_LINUX before and after, the arguments the running kernel lacks, and the command that
+    regenerated the boot configuration.
+  returned: when O(grub.args) is not empty
+  type: dict
+  sample: {"cmdline_before": "quiet", "cmdline": "quiet net.ifnames=0", "missing_from_running_kernel": ["net.ifnames=0"],
+           "update_command": ["/usr/sbin/update-grub"]}
+reboot_required:
+  description: Whether the running kernel lacks one of O(grub.args) (the module never reboots).
+  returned: always
+  type: bool
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.prepare import Preparation
+
+ARGUMENT_SPEC = dict(
+    packages=dict(type='list', elements='str', default=[]),
+    packages_absent=dict(type='list', elements='str', default=[]),
+    package_manager=dict(type='str', default='auto', choices=['auto', 'apt', 'dnf', 'yum']),
+    restart_after_install=dict(type='list', elements='str', default=[]),
+    files=dict(type='list', elements='dict', default=[], options=dict(
+        path=dict(type='path', required=True),
+        content=dict(type='str'),
+        mode=dict(type='str', default='0644'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    ), required_if=[('state', 'present', ['content'])]),
+    bridge_blacklist=dict(type='dict', options=dict(
+        path=dict(type='path', required=True),
+        content=dict(type='str', required=True),
+        state=dict(type='str', required=True, choices=['present', 'absent', 'agent']),
+        agent_properties=dict(type='path', default='/etc/cloudstack/agent/agent.properties'),
+        agent_package=dict(type='str', default='cloudstack-agent'),
+    )),
+    kernel_modules=dict(type='list', elements='str', default=[]),
+    load_kernel_modules=dict(type='bool', default=True),
+    sysctl=dict(type='dict', options=dict(
+        file=dict(type='path', required=True),
+        header=dict(type='str', default=''),
+        keys=dict(type='list', elements='dict', required=True, no_log=False, options=dict(
+            name=dict(type='str', required=True),
+            value=dict(type='str'),
+            live=dict(type='bool', default=True),
+        )),
+    )),
+    hostname=dict(type='str'),
+    hosts_entry=dict(type='dict', options=dict(
+        address=dict(type='str', required=True),
+        names=dict(type='list', elements='str', required=True),
+        remove_loopback=dict(type='bool', default=True),
+    )),
+    services=dict(type='list', elements='dict', default=[], options=dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', choices=['started', 'stopped']),
+        enabled=dict(type='bool'),
+        if_missing=dict(type='str', default='fail', choices=['fail', 'skip']),
+    )),
+    grub=dict(type='dict', options=dict(
+        args=dict(type='list', elements='str', default=[]),
+        update=dict(type='str', default='update-grub', choices=['update-grub', 'grubby', 'grub2-mkconfig']),
+    )),
+    root_dir=dict(type='path', default='/'),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        result = Preparation(module).run()
+    except ModuleFailure as failure:
+        module.fail_json(msg=failure.msg, **failure.kwargs)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
