@@ -240,6 +240,41 @@ options:
       - Without O(safe_apply), apply a change on the path Ansible connects through instead of refusing it.
     type: bool
     default: false
+  read_back:
+    description:
+      - Read the realised network back at the end of this call, with the facts reader
+        M(cloudstack_kvm.networking.host_network_facts) uses, and ping O(read_back.traffic) - so that a verification
+        (the role C(cloudstack_kvm.networking.kvm_network_verify)) needs no round trip of its own. Not in check
+        mode, and not when a change waits for its confirmation (O(safe_apply)); RV(read_back) is then absent.
+    type: dict
+    suboptions:
+      ovs:
+        description: Whether the Open vSwitch tables are read, as M(cloudstack_kvm.networking.host_network_facts)'s C(ovs).
+        type: str
+        choices: [auto, 'true', 'false']
+        default: auto
+      ovs_timeout:
+        description: Seconds for the Open vSwitch read.
+        type: int
+        default: 5
+      traffic:
+        description: Targets pinged through a bridge (C(ping -n -c COUNT -W 2 -I BRIDGE TARGET)).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          bridge:
+            description: The bridge to ping through.
+            type: str
+            required: true
+          target:
+            description: Address or host name.
+            type: str
+            required: true
+          count:
+            description: Echo requests (at least 1).
+            type: int
+            default: 3
   root_dir:
     description:
       - For tests and staging. Every file path (rendered, owned, the other configuration read and edited,
@@ -297,6 +332,22 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+read_back:
+  description:
+    - The pings of O(read_back.traffic) at the end of the call - C(traffic), one result per target (C(item),
+      C(rc), C(stdout_lines), C(stderr_lines)). The network itself is in RV(ansible_facts.host_network).
+  returned: when O(read_back) is given, outside check mode, and no change waits for its confirmation
+  type: dict
+  sample: {"traffic": [{"item": {"bridge": "cloudbr0", "target": "198.51.100.1", "count": 3}, "rc": 0,
+           "stdout_lines": ["3 packets transmitted, 3 received, 0% packet loss, time 2003ms"], "stderr_lines": []}]}
+ansible_facts:
+  description: With O(read_back), the host's network as it is at the end of the call.
+  returned: when RV(read_back) is
+  type: dict
+  contains:
+    host_network:
+      description: What M(cloudstack_kvm.networking.host_network_facts) returns (the same reader).
+      type: dict
 renderer:
   description: The renderer applied.
   returned: always
@@ -463,11 +514,14 @@ ovs:
     foreign_ports: [{bridge: cloudbr0, port: vnet0, guest: true}]
 '''
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe, whole_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.applier import SYSTEMS
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.disruption import connection_addresses, refusal
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.read_back import read_back
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.snapshot import STATE_DIR
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 
@@ -500,7 +554,35 @@ def argument_spec():
         state_dir=dict(type='path', default=STATE_DIR),
         connection_address=dict(type='str'),
         allow_disruptive=dict(type='bool', default=False),
+        read_back=dict(type='dict', options=dict(
+            ovs=dict(type='str', default='auto', choices=['auto', 'true', 'false']),
+            ovs_timeout=dict(type='int', default=5),
+            traffic=dict(type='list', elements='dict', default=[], options=dict(
+                bridge=dict(type='str', required=True),
+                target=dict(type='str', required=True),
+                count=dict(type='int', default=3),
+            )),
+        )),
     )
+
+
+# A ping target: an address or a host name, never an option (no leading dash).
+PING_TARGET = re.compile(r'^[A-Za-z0-9:.%_][A-Za-z0-9:.%_-]*$')
+
+
+def check_read_back(params):
+    """The read-back's ping targets, before the host is touched: a bridge of the model, an address or
+    host name, at least one echo request."""
+    bridges = (params['model'] or {}).get('bridges') or {}
+    for target in (params['read_back'] or {}).get('traffic') or []:
+        where = 'read_back.traffic: %s through %s' % (target['target'], target['bridge'])
+        if target['bridge'] not in bridges:
+            raise ModuleFailure('%s: %s is not a bridge of the model (%s). Fix: name one of them'
+                                % (where, target['bridge'], ', '.join(sorted(bridges)) or 'none'))
+        if not PING_TARGET.match(target['target']):
+            raise ModuleFailure('%s: the target must be an address or a host name. Fix: e.g. 198.51.100.1' % where)
+        if target['count'] < 1:
+            raise ModuleFailure('%s: count must be at least 1, not %d' % (where, target['count']))
 
 
 def apply(module):
@@ -513,6 +595,7 @@ def apply(module):
     for key in ('confirm_timeout', 'apply_timeout', 'keep_snapshots'):
         if params[key] < 1:
             raise ModuleFailure('%s must be at least 1, not %d' % (key, params[key]))
+    check_read_back(params)
     addresses = connection_addresses(params['connection_address'])
     disruption = None
     if module.check_mode or params['safe_apply'] or addresses:
@@ -534,10 +617,23 @@ def apply(module):
     return result, warnings
 
 
+def with_read_back(module, result):
+    """The realised network and the pings, when asked for and when the host has nothing left to
+    confirm (a change under commit-confirm is read back after its confirmation instead)."""
+    spec = module.params['read_back']
+    if spec is None or module.check_mode or result.get('safe_apply', {}).get('armed'):
+        return result
+    back = read_back(module, spec, module.params['root_dir'])
+    result['read_back'] = {'traffic': back['traffic']}
+    result['ansible_facts'] = {'host_network': back['host_network']}
+    return result
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         result, warnings = apply(module)
+        result = with_read_back(module, result)
     except Exception as exc:  # pylint: disable=broad-except  # the known ones become fail_json
         kwargs = whole_host.failure(exc)
         if kwargs is None:

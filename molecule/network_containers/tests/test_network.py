@@ -63,6 +63,30 @@ def test_files_of_the_renderer(lab_host):
         assert h.run("ls /etc/network/interfaces.d").stdout.split() == ["cloudstack-kvm"]
 
 
+def test_host_preparation(lab_host):
+    """kvm_host's one kvm_host_prepare call: its files, /etc/hosts, the services of the case."""
+    h = lab_host.host
+    ovs = lab_host.name in OVS_HOSTS
+    sysctl = read(lab_host, "/etc/sysctl.d/60-cloudstack-kvm.conf").content_string
+    assert MARKER in sysctl
+    for key in ("iptables", "ip6tables", "arptables"):
+        assert f"net.bridge.bridge-nf-call-{key}=0" in sysctl.splitlines()
+        live = h.file(f"/proc/sys/net/bridge/bridge-nf-call-{key}")
+        if live.exists:  # only while br_netfilter is loaded in this machine's kernel
+            assert live.content_string.strip() == "0"
+    modules = read(lab_host, "/etc/modules-load.d/cloudstack-kvm.conf").content_string.splitlines()
+    assert ("openvswitch" if ovs else "bridge") in modules
+    assert "br_netfilter" in read(lab_host, "/etc/udev/rules.d/60-cloudstack-kvm-bridge-nf.rules").content_string
+    short = h.run("hostname -s").stdout.strip()
+    entries = [line.split() for line in read(lab_host, "/etc/hosts").content_string.splitlines() if line.strip()]
+    assert [lab_host.addresses["untagged_ipv4"], short] in entries, entries
+    assert not [e for e in entries if e[0] == "127.0.1.1" and short in e[1:]]
+    # No CloudStack agent at converge: no bridge module blacklist, not even on Open vSwitch hosts.
+    assert not h.file("/etc/modprobe.d/cloudstack-kvm-bridge-blacklist.conf").exists
+    for service in (["openvswitch-switch"] if ovs else []) + (["NetworkManager"] if lab_host.name == NM_HOST else []):
+        assert h.service(service).is_running and h.service(service).is_enabled, service
+
+
 @pytest.mark.parametrize("bridge", ["cloudbr0"])
 def test_host_address_on_the_bridge_not_the_nic(lab_host, bridge):
     assert addresses(lab_host.host, bridge, family="inet") == [f"{lab_host.addresses['untagged_ipv4']}/24"]

@@ -20,7 +20,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import FileChange
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.system import System
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.graph import ordered
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import DEFAULT_TIMEOUT
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.macs import current_mac, keep_mac_command
 
 IFUPDOWN_MAIN = '/etc/network/interfaces'
 IFUPDOWN_DIR = '/etc/network/interfaces.d'
@@ -219,19 +219,9 @@ class IfupdownSystem(System):
         return before, after
 
     def _keep_ovs_mac(self, name, kind, recreated):
-        """ifdown deletes an Open vSwitch bridge (del-br) or fake bridge (del-port) and ifup adds it
-        back with a new MAC: a random one for an internal port, whichever port's is lowest for a
-        bridge. Neighbours' and the gateway's ARP caches would keep the old one, so the MAC it had
-        before is set again right after ifup (ovs-vswitchd.conf.db(5): Bridge other_config:hwaddr,
-        Interface mac). The reconcile leaves both alone (it merges other_config, it does not read mac)."""
-        if not recreated or kind not in ('ovs_bridge', 'ovs_fake'):
+        """An Open vSwitch bridge or fake bridge that ifdown deletes and ifup adds back gets the MAC it
+        had set again right after its ifup (see ``macs``)."""
+        mac = current_mac(self.root, name) if recreated and kind in ('ovs_bridge', 'ovs_fake') else None
+        if mac is None:
             return []
-        mac = (self.root.read('/sys/class/net/%s/address' % name) or '').strip().lower()
-        if not re.match(r'^([0-9a-f]{2}:){5}[0-9a-f]{2}$', mac) or mac == '00:00:00:00:00:00':
-            return []
-        vsctl = [self.runner.bin('ovs-vsctl'), '--timeout=%d' % DEFAULT_TIMEOUT]
-        if kind == 'ovs_bridge':
-            argv = vsctl + ['set', 'Bridge', name, 'other-config:hwaddr="%s"' % mac]
-        else:
-            argv = vsctl + ['set', 'Interface', name, 'mac="%s"' % mac]
-        return [(argv, 'keeping the MAC address %s of %s' % (mac, name))]
+        return [keep_mac_command(self.runner.bin('ovs-vsctl'), name, mac, kind == 'ovs_fake')]

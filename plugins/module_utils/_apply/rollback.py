@@ -23,6 +23,7 @@ import os
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import announce
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.macs import restore_macs
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.runner import Runner
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, natural_key
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import restore as ovs_restore
@@ -137,6 +138,11 @@ class Rollback(object):
         self._run(self.after)
         self._profiles()
         ovs_operations = self._ovs()
+        try:
+            macs_restored = restore_macs(self.runner, self.root, self.snap.manifest.get('macs') or {})
+        except ModuleFailure as exc:
+            macs_restored = []
+            self.errors.append(exc.msg)
         announced = []
         if self.root.root_dir == '/':
             announced = announce.announce(self.runner, sorted(self.reasons, key=natural_key))
@@ -145,6 +151,7 @@ class Rollback(object):
             'interfaces': sorted(self.reasons, key=natural_key),
             'commands': list(self.runner.ran),
             'ovs_operations': ovs_operations,
+            'macs_restored': macs_restored,
             'announced': announced,
             'errors': self.errors,
         }

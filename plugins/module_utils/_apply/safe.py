@@ -42,6 +42,7 @@ import traceback
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import disruption as paths
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import macs
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.applier import SYSTEMS
@@ -241,7 +242,9 @@ def commit_confirm(module, planned, disruption):
         ovs_rows = ovs_restore.save(ovs_restore.read_raw(client), names)
     info = {'renderer': params['renderer'], 'backend': params['model']['backend'], 'root_dir': root.root_dir,
             'base': base, 'interfaces': sorted(planned['activated']['reasons']), 'conflicts': planned['conflicts'],
-            'confirm_timeout': params['confirm_timeout'], 'disruption': disruption}
+            'confirm_timeout': params['confirm_timeout'], 'disruption': disruption,
+            # The Open vSwitch bridges' MACs: a rollback that writes their rows back sets them again.
+            'macs': macs.current_macs(root, sorted(names)) if ovs_rows is not None else {}}
     snap = snapshots.Snapshot.create(root, paths, info, ovs_rows, _module_params(params), base)
     _prepare(snap)
     units = Units(runner, snap.id)

@@ -903,3 +903,56 @@ def test_ovs_ifupdown_recreated_bridge_and_fake_bridge_keep_their_macs(tmp_path,
     rerun = apply_ovs(ovsdb_server, args, RealOvsFakeRest(ovsdb_server))
     assert rerun['changed'] is False and rerun['ovs']['commands'] == []
     assert ovsdb_server.run('get', 'Bridge', 'cloudbr1', 'other-config:hwaddr').strip() == '"3e:87:17:88:38:4d"'
+
+
+# --- read back (the verification's reads and pings in the apply call) ------------------------------
+
+def test_rerun_reads_the_network_back_and_pings_in_the_same_call(debian):
+    model = model_of(TWO_BRIDGES)
+    ifupdown_first_apply(debian, model)
+    fake = expect_live(expect_live(HostFake()))
+    fake.expect(argv=[SBIN + 'nmcli', '--terse', '--fields', 'DEVICE,NAME,FILENAME', 'connection', 'show', '--active'],
+                rc=10, stderr='NetworkManager is not running')
+    ping = [SBIN + 'ping', '-n', '-c', '2', '-W', '2', '-I', 'cloudbr0', '198.51.100.1']
+    fake.expect(argv=ping, stdout='2 packets transmitted, 2 received, 0% packet loss\n')
+    silent = [SBIN + 'ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr1', '203.0.113.1']
+    fake.expect(argv=silent, rc=1, stdout='3 packets transmitted, 0 received, 100% packet loss\n')
+    args = args_for(model, 'ifupdown', debian, read_back={'ovs': 'false', 'traffic': [
+        {'bridge': 'cloudbr0', 'target': '198.51.100.1', 'count': 2},
+        {'bridge': 'cloudbr1', 'target': '203.0.113.1'}]})
+    result, fake = apply(args, fake)
+    assert result['changed'] is False
+    # Reads only: the drift check's, the read-back's, and the pings.
+    assert fake.argvs[-2:] == [ping, silent]
+    facts = result['ansible_facts']['host_network']
+    assert facts['addresses']['cloudbr0'][0]['address'] == '198.51.100.11'
+    assert facts['model']['bridges']['cloudbr0']['addresses'] == ['198.51.100.11/24']
+    assert facts['ovs'] == {'available': False, 'reason': 'not read (ovs: false)'}
+    assert [(t['item']['bridge'], t['rc']) for t in result['read_back']['traffic']] == [('cloudbr0', 0), ('cloudbr1', 1)]
+    assert result['read_back']['traffic'][1]['stdout_lines'] == ['3 packets transmitted, 0 received, 100% packet loss']
+
+
+def test_no_read_back_in_check_mode(debian):
+    model = model_of(TWO_BRIDGES)
+    ifupdown_first_apply(debian, model)
+    args = args_for(model, 'ifupdown', debian, read_back={'traffic': [{'bridge': 'cloudbr0', 'target': '198.51.100.1'}]})
+    result, fake = apply(args, expect_live(HostFake()), check_mode=True)
+    assert 'read_back' not in result and 'ansible_facts' not in result
+    assert fake.argvs == list(IP_READS)
+
+
+@pytest.mark.parametrize('target,message', [
+    ({'bridge': 'cloudbr0', 'target': '198.51.100.1', 'count': 0},
+     'read_back.traffic: 198.51.100.1 through cloudbr0: count must be at least 1, not 0'),
+    ({'bridge': 'cloudbr0', 'target': '-f'},
+     'read_back.traffic: -f through cloudbr0: the target must be an address or a host name. Fix: e.g. 198.51.100.1'),
+    ({'bridge': 'eth0', 'target': '198.51.100.1'},
+     'read_back.traffic: 198.51.100.1 through eth0: eth0 is not a bridge of the model (cloudbr0, cloudbr1). '
+     'Fix: name one of them'),
+])
+def test_read_back_targets_are_checked_before_anything_runs(debian, target, message):
+    args = args_for(model_of(TWO_BRIDGES), 'ifupdown', debian, read_back={'traffic': [target]})
+    with mock.patch.object(AnsibleModule, 'get_bin_path', bin_path):
+        result, fake = run_module(kvm_network_apply.main, args, run_command=HostFake())
+    assert result['failed'] is True and fake.argvs == []
+    assert result['msg'] == message
