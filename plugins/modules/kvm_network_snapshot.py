@@ -167,7 +167,8 @@ snapshot:
     interfaces: [cloudbr0, eth0]
 rollback:
   description: What a rollback did - C(files) (C(restored), C(removed)), C(interfaces) re-activated, C(commands)
-    run, C(ovs_operations) (Open vSwitch rows written back), C(macs_restored) (Open vSwitch bridges whose MAC was set back to the one saved in the snapshot), C(announced) (addresses announced by gratuitous ARP)
+    run, C(ovs_operations) (Open vSwitch rows written back), C(macs_restored) (Open vSwitch bridges whose MAC
+    was set back to the one saved in the snapshot), C(announced) (addresses announced by gratuitous ARP)
     and C(errors).
   returned: when the module rolled back
   type: dict
