@@ -20,7 +20,8 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import FileChange
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.system import System
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.graph import ordered
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.macs import current_mac, keep_mac_command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.macs import (
+    create_bridge_command, create_fake_bridge_command, current_mac)
 
 IFUPDOWN_MAIN = '/etc/network/interfaces'
 IFUPDOWN_DIR = '/etc/network/interfaces.d'
@@ -205,23 +206,54 @@ class IfupdownSystem(System):
     def activation(self, reasons, removed, changes):
         """ifdown (old definition) what existed before, reverse dependency order; ifup what is
         defined now, in dependency order (Linux: NICs, bonds, VLANs, bridges; Open vSwitch:
-        bridges, fake bridges, ports)."""
+        bridges, fake bridges, ports). An Open vSwitch bridge or fake bridge that ifdown deletes is
+        created again with the MAC it had just before the ifup that would create it (``macs``)."""
         kinds = self.all_kinds(changes)
         ifdown = self.runner.bin('ifdown')
         ifup = self.runner.bin('ifup')
         down = [n for n, why in reasons.items() if why != 'added']
         up = [n for n in reasons if n not in removed]
         before = [([ifdown] + list(self.DOWN_OPTIONS) + [n], 'ifdown %s' % n) for n in ordered(down, kinds, True)]
+        creates = self._ovs_creates(up, down, kinds)
         after = []
         for name in ordered(up, kinds):
+            after.extend(creates.pop(name, []))
             after.append(([ifup, name], 'ifup %s' % name))
-            after.extend(self._keep_ovs_mac(name, kinds.get(name), name in down))
         return before, after
 
-    def _keep_ovs_mac(self, name, kind, recreated):
-        """An Open vSwitch bridge or fake bridge that ifdown deletes and ifup adds back gets the MAC it
-        had set again right after its ifup (see ``macs``)."""
-        mac = current_mac(self.root, name) if recreated and kind in ('ovs_bridge', 'ovs_fake') else None
-        if mac is None:
-            return []
-        return [keep_mac_command(self.runner.bin('ovs-vsctl'), name, mac, kind == 'ovs_fake')]
+    def _new_definitions(self):
+        defs = {}
+        for item in self.files:
+            if item.get('content') is not None:
+                defs.update(self.definitions(item['path'], item['content']))
+        return defs
+
+    def _ovs_creates(self, up, down, kinds):
+        """{interface whose ifup comes first: [commands creating the Open vSwitch bridges that
+        ifdown deletes, with their MAC]}. ifdown deletes a bridge (del-br) with its fake bridges,
+        but not a fake bridge on its own (its del-port does not see one): a fake bridge is created
+        again only with its parent, before the parent's ifup, which brings it up (ovs_ports)."""
+        recreated = [n for n in ordered(up, kinds) if n in down and kinds.get(n) == 'ovs_bridge']
+        if not recreated:
+            return {}
+        defs = self._new_definitions()
+        vsctl = self.runner.bin('ovs-vsctl')
+        creates = {}
+        for bridge in recreated:
+            mac = self._mac_to_keep(bridge)
+            if mac is None:
+                continue
+            datapath = re.search(r'\bdatapath_type=(\S+)', defs.get(bridge, ''))
+            commands = [create_bridge_command(vsctl, bridge, mac, datapath.group(1) if datapath else None)]
+            for name in ordered([n for n in up if n in down and kinds.get(n) == 'ovs_fake'], kinds):
+                parent = re.search(r'^ovs_bridge\s+(\S+)$', defs.get(name, ''), re.M)
+                options = re.search(r'^ovs_options\s+(.*)$', defs.get(name, ''), re.M)
+                mac = self._mac_to_keep(name)
+                if parent and parent.group(1) == bridge and mac:
+                    commands.append(create_fake_bridge_command(
+                        vsctl, name, mac, bridge, options.group(1).split() if options else []))
+            creates[bridge] = commands
+        return creates
+
+    def _mac_to_keep(self, name):
+        return (self.keep_macs or {}).get(name) or current_mac(self.root, name)

@@ -8,7 +8,16 @@ back (ifdown/ifup by ifupdown, the rows of a rollback written back) gets another
 for a fake bridge's internal port, whichever port's is lowest for a bridge. The gateway's and the
 neighbours' ARP caches would keep the old one, so the MAC it had is set again
 (ovs-vswitchd.conf.db(5): Bridge other_config:hwaddr, Interface mac). The reconcile leaves both
-alone (it merges other_config and does not read mac)."""
+alone (it merges other_config and does not read mac).
+
+The MAC is best given when the bridge is created, before ifup configures its addresses: with the
+userspace datapath (netdev, DPDK) a bridge's own port is a tap, and ovs-vswitchd brings a tap down
+to change its MAC (lib/netdev-linux.c, netdev_linux_set_etheraddr), which drops the device's IPv6
+addresses and its routes. (Changing it live with ``ip link`` does not help: ovs-vswitchd notices
+the link change, reconfigures and puts its own MAC back the same way.) So ifupdown's activation
+creates a bridge it re-creates itself, with its MAC, just before its ifup (ifupdown's
+``--may-exist`` then finds it there); only a rollback's rows, written back after the interfaces are
+up, may still need the MAC set afterwards."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -37,13 +46,30 @@ def current_macs(root, names):
 
 
 def keep_mac_command(vsctl, name, mac, fake_bridge):
-    """(argv, what) setting ``mac`` on the bridge (or fake bridge) ``name``."""
+    """(argv, what) setting ``mac`` on the bridge (or fake bridge) ``name`` that exists."""
     argv = [vsctl, '--timeout=%d' % DEFAULT_TIMEOUT, 'set']
     if fake_bridge:
         argv += ['Interface', name, 'mac="%s"' % mac]
     else:
         argv += ['Bridge', name, 'other-config:hwaddr="%s"' % mac]
     return argv, 'keeping the MAC address %s of %s' % (mac, name)
+
+
+def create_bridge_command(vsctl, name, mac, datapath_type=None):
+    """(argv, what) creating the bridge ``name`` with ``mac`` (left alone if it exists)."""
+    argv = [vsctl, '--timeout=%d' % DEFAULT_TIMEOUT, '--may-exist', 'add-br', name,
+            '--', 'set', 'Bridge', name, 'other-config:hwaddr="%s"' % mac]
+    if datapath_type:
+        argv.append('datapath_type=%s' % datapath_type)
+    return argv, 'creating %s with the MAC address %s it had' % (name, mac)
+
+
+def create_fake_bridge_command(vsctl, name, mac, parent, options):
+    """(argv, what) creating the fake bridge (internal port) ``name`` on ``parent`` with ``mac``
+    and the port's ``options`` (``tag=100``...), as ifupdown would add it."""
+    argv = [vsctl, '--timeout=%d' % DEFAULT_TIMEOUT, '--may-exist', 'add-port', parent, name] + list(options) + \
+        ['--', 'set', 'Interface', name, 'type=internal', 'mac="%s"' % mac]
+    return argv, 'creating %s with the MAC address %s it had' % (name, mac)
 
 
 def restore_macs(runner, root, macs):

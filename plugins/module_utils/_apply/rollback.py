@@ -65,6 +65,8 @@ class Rollback(object):
         self.system = systems[params['renderer']](module, root, self.runner, params['model'], params['marker'], restored)
         # After the rollback the interfaces are those the saved files define, not the model's.
         self.system.names = set(n for f in restored for n in self.system.definitions(f['path'], f['content']))
+        # Open vSwitch bridges the re-activation creates again get the MAC they had at the snapshot.
+        self.system.keep_macs = self.snap.manifest.get('macs') or {}
         self.errors = []
         self.reasons = {}
         self.before = []

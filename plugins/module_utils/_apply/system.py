@@ -30,6 +30,9 @@ class System(object):
     # Which bridges activation deletes (and with them the ports guests have on them): 'all' that
     # it re-activates (ifdown deletes a bridge), or only the 'removed' ones.
     deletes_bridges = 'removed'
+    # {bridge: MAC} an activation that re-creates Open vSwitch bridges gives them, where that is not
+    # the MAC they have now (a rollback: the snapshot's); by default the one read before they go.
+    keep_macs = None
 
     def __init__(self, module, root, runner, model, marker, files):
         self.module = module

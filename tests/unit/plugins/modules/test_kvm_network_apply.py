@@ -867,43 +867,94 @@ def test_ovs_ifupdown_bridge_with_guests_is_not_restarted(tmp_path, ovsdb_server
     assert 'vnet4' in ovsdb_server.run('list-ports', 'cloudbr1')
 
 
-@needs_ovsdb
-def test_ovs_ifupdown_recreated_bridge_and_fake_bridge_keep_their_macs(tmp_path, ovsdb_server):
-    """ifdown/ifup re-creates an Open vSwitch bridge (new MAC): the MAC it had is set again."""
+def ovs_first_applied(ovsdb_server, tmp_path):
+    """The Open vSwitch seed applied by ifupdown (userspace datapath), every bridge with a MAC."""
     ovsdb_server.reset()
-    model = ovs_model('netdev')
-    args = args_for(model, 'ifupdown', tmp_path, drift=False)
+    args = args_for(ovs_model('netdev'), 'ifupdown', tmp_path, drift=False)
     put(tmp_path, '/etc/network/interfaces', 'source /etc/network/interfaces.d/*\n')
     fake = RealOvsFakeRest(ovsdb_server)
     fake.expect(match=lambda a: a[0] == IFUP, repeat=True)
     apply_ovs(ovsdb_server, args, fake)
-    put(tmp_path, '/sys/class/net/cloudbr1/address', '3E:87:17:88:38:4D\n')
-    put(tmp_path, '/sys/class/net/cloudbr100/address', '5a:00:00:00:01:64\n')
+    for name, mac in (('cloudbr0', '56:10:3F:9F:67:41'), ('cloudbr1', '3e:87:17:88:38:4d'),
+                      ('cloudbr100', '5a:00:00:00:01:64')):
+        put(tmp_path, '/sys/class/net/%s/address' % name, mac + '\n')
+
+
+def ovs_changed(tmp_path, **addresses):
     data = copy.deepcopy(SEED['openvswitch'])
     data['ovs'] = {'datapath_type': 'netdev'}
-    data['bridges']['cloudbr1']['addresses'] = ['203.0.113.11/24']
-    data['bridges']['cloudbr100']['addresses'] = ['10.0.100.21/24']
-    args = args_for(model_normalise.normalise(data, 'kvm1'), 'ifupdown', tmp_path, drift=False)
-    vsctl = SBIN + 'ovs-vsctl'
-    keep_br = [vsctl, '--timeout=10', 'set', 'Bridge', 'cloudbr1', 'other-config:hwaddr="3e:87:17:88:38:4d"']
-    keep_fake = [vsctl, '--timeout=10', 'set', 'Interface', 'cloudbr100', 'mac="5a:00:00:00:01:64"']
+    for bridge, address in addresses.items():
+        data['bridges'][bridge]['addresses'] = [address]
+    return args_for(model_normalise.normalise(data, 'kvm1'), 'ifupdown', tmp_path, drift=False)
+
+
+VSCTL = SBIN + 'ovs-vsctl'
+CREATE_BR1 = [VSCTL, '--timeout=10', '--may-exist', 'add-br', 'cloudbr1', '--', 'set', 'Bridge', 'cloudbr1',
+              'other-config:hwaddr="3e:87:17:88:38:4d"', 'datapath_type=netdev']
+CREATE_BR0 = [VSCTL, '--timeout=10', '--may-exist', 'add-br', 'cloudbr0', '--', 'set', 'Bridge', 'cloudbr0',
+              'other-config:hwaddr="56:10:3f:9f:67:41"', 'datapath_type=netdev']
+CREATE_FAKE = [VSCTL, '--timeout=10', '--may-exist', 'add-port', 'cloudbr0', 'cloudbr100', 'tag=100',
+               '--', 'set', 'Interface', 'cloudbr100', 'type=internal', 'mac="5a:00:00:00:01:64"']
+
+
+@needs_ovsdb
+def test_ovs_ifupdown_recreated_bridge_is_created_with_its_mac_before_its_ifup(tmp_path, ovsdb_server):
+    """ifdown deletes an Open vSwitch bridge, ifup would add it with a new MAC: it is created again
+    with the MAC it had just before its ifup (ifupdown's --may-exist then finds it), so its addresses
+    and routes are configured once, on the old MAC. (Set afterwards, the MAC would make ovs-vswitchd
+    take a userspace bridge's tap down: IPv6 addresses and routes lost.) A fake bridge whose parent
+    stays is not deleted by its ifdown (del-port does not see a fake bridge): it keeps its MAC."""
+    ovs_first_applied(ovsdb_server, tmp_path)
+    args = ovs_changed(tmp_path, cloudbr1='203.0.113.11/24', cloudbr100='10.0.100.21/24')
+    expected = [[IFDOWN, '--force', 'cloudbr100'], [IFDOWN, '--force', 'cloudbr1'], CREATE_BR1, [IFUP, 'cloudbr1'],
+                [IFUP, 'cloudbr100']]
     fake = RealOvsFakeRest(ovsdb_server)
-    for argv in ([IFDOWN, '--force', 'cloudbr100'], [IFDOWN, '--force', 'cloudbr1'], [IFUP, 'cloudbr1'], keep_br,
-                 [IFUP, 'cloudbr100'], keep_fake):
+    for argv in expected:
         fake.expect(argv=argv)
     result = apply_ovs(ovsdb_server, args, fake)
-    # Each MAC right after its own ifup, before anything else comes up.
-    assert result['activated']['commands'] == [[IFDOWN, '--force', 'cloudbr100'], [IFDOWN, '--force', 'cloudbr1'],
-                                               [IFUP, 'cloudbr1'], keep_br, [IFUP, 'cloudbr100'], keep_fake]
-    # The commands are ones ovs-vsctl takes, and the reconcile of the next run leaves them alone.
-    ovsdb_server.run(*keep_br[2:])
-    ovsdb_server.run(*keep_fake[2:])
-    assert ovsdb_server.run('get', 'Bridge', 'cloudbr1', 'other-config:hwaddr').strip() == '"3e:87:17:88:38:4d"'
-    assert ovsdb_server.run('get', 'Interface', 'cloudbr100', 'mac').strip() == '"5a:00:00:00:01:64"'
+    assert result['activated']['commands'] == expected
+    # ovs-vsctl takes it; on the bridge as it is it only sets the MAC, which the next run's reconcile
+    # leaves alone.
+    ovsdb_server.run(*CREATE_BR1[2:])
     rerun = apply_ovs(ovsdb_server, args, RealOvsFakeRest(ovsdb_server))
     assert rerun['changed'] is False and rerun['ovs']['commands'] == []
     assert ovsdb_server.run('get', 'Bridge', 'cloudbr1', 'other-config:hwaddr').strip() == '"3e:87:17:88:38:4d"'
+    # After ifdown's del-br: the bridge comes back with its MAC and datapath, and ifupdown's own
+    # add-br keeps them.
+    ovsdb_server.run('del-br', 'cloudbr1')
+    ovsdb_server.run(*CREATE_BR1[2:])
+    ovsdb_server.run('--may-exist', 'add-br', 'cloudbr1', '--', 'set', 'bridge', 'cloudbr1', 'datapath_type=netdev')
+    assert ovsdb_server.run('get', 'Bridge', 'cloudbr1', 'other-config:hwaddr').strip() == '"3e:87:17:88:38:4d"'
+    assert ovsdb_server.run('get', 'Bridge', 'cloudbr1', 'datapath_type').strip() == 'netdev'
 
+
+@needs_ovsdb
+def test_ovs_ifupdown_fake_bridge_comes_back_with_its_mac_when_its_parent_is_recreated(tmp_path, ovsdb_server):
+    """ifdown of cloudbr0 deletes it with its fake bridge cloudbr100, and cloudbr0's ifup brings
+    cloudbr100 up with it (ovs_ports): both are created with their MACs before cloudbr0's ifup."""
+    ovs_first_applied(ovsdb_server, tmp_path)
+    args = ovs_changed(tmp_path, cloudbr0='192.168.100.21/24', cloudbr100='10.0.100.21/24')
+    fake = RealOvsFakeRest(ovsdb_server)
+    fake.expect(match=lambda a: a[0] in (IFUP, IFDOWN), repeat=True)
+    fake.expect(argv=CREATE_BR0)
+    fake.expect(argv=CREATE_FAKE)
+    result = apply_ovs(ovsdb_server, args, fake)
+    commands = result['activated']['commands']
+    first_ifup = min(i for i, argv in enumerate(commands) if argv[0] == IFUP)
+    assert commands[first_ifup] == [IFUP, 'cloudbr0']
+    assert commands[first_ifup - 2:first_ifup] == [CREATE_BR0, CREATE_FAKE]
+    assert [IFDOWN, '--force', 'cloudbr0'] in commands[:first_ifup]
+    # ovs-vsctl takes them after ifdown's del-br, and ifupdown's own add-port for the fake bridge
+    # (when cloudbr0's ifup brings it up) keeps it a fake bridge with its MAC.
+    ovsdb_server.run('del-br', 'cloudbr0')
+    ovsdb_server.run(*CREATE_BR0[2:])
+    ovsdb_server.run(*CREATE_FAKE[2:])
+    ovsdb_server.run('--may-exist', 'add-port', 'cloudbr0', 'cloudbr100', 'tag=100', '--', 'set', 'Interface',
+                     'cloudbr100', 'type=internal', '--', 'set', 'port', 'cloudbr100', 'fake_bridge=true')
+    assert ovsdb_server.run('get', 'Interface', 'cloudbr100', 'mac').strip() == '"5a:00:00:00:01:64"'
+    assert ovsdb_server.run('br-to-parent', 'cloudbr100').strip() == 'cloudbr0'     # a fake bridge again
+    assert ovsdb_server.run('br-to-vlan', 'cloudbr100').strip() == '100'
+    assert ovsdb_server.run('get', 'Bridge', 'cloudbr0', 'other-config:hwaddr').strip() == '"56:10:3f:9f:67:41"'
 
 # --- read back (the verification's reads and pings in the apply call) ------------------------------
 
