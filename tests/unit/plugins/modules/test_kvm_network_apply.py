@@ -28,7 +28,9 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model i
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import renderers as render_renderers
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import rollback, whole_host
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import Root
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.ifupdown import IfupdownSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs import replay
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs.ovsdb_server import (
@@ -955,6 +957,27 @@ def test_ovs_ifupdown_fake_bridge_comes_back_with_its_mac_when_its_parent_is_rec
     assert ovsdb_server.run('br-to-parent', 'cloudbr100').strip() == 'cloudbr0'     # a fake bridge again
     assert ovsdb_server.run('br-to-vlan', 'cloudbr100').strip() == '100'
     assert ovsdb_server.run('get', 'Bridge', 'cloudbr0', 'other-config:hwaddr').strip() == '"56:10:3f:9f:67:41"'
+
+
+@needs_ovsdb
+def test_ovs_ifupdown_rollback_creates_bridges_with_the_snapshots_macs(tmp_path, ovsdb_server):
+    """A rollback's re-activation gives a bridge it creates again the MAC of the snapshot
+    (``keep_macs``, set by rollback.Rollback from the manifest), not the one it has now."""
+    ovs_first_applied(ovsdb_server, tmp_path)
+    args = ovs_changed(tmp_path, cloudbr1='203.0.113.11/24')
+    snapshot_mac = CREATE_BR1[:9] + ['other-config:hwaddr="3e:87:17:00:00:01"', 'datapath_type=netdev']
+    fake = RealOvsFakeRest(ovsdb_server)
+    fake.expect(match=lambda a: a[0] in (IFUP, IFDOWN), repeat=True)
+    fake.expect(argv=snapshot_mac)
+    with mock.patch.object(IfupdownSystem, 'keep_macs', {'cloudbr1': '3e:87:17:00:00:01'}):
+        result = apply_ovs(ovsdb_server, args, fake)
+    assert snapshot_mac in result['activated']['commands']
+
+    class Snap(object):
+        manifest = {'files': [], 'macs': {'cloudbr1': '3e:87:17:00:00:01'}}
+    params = {'renderer': 'ifupdown', 'model': args['model'], 'marker': MARKER}
+    planned = rollback.Rollback(mock.Mock(), Root(str(tmp_path)), Snap(), params, {'ifupdown': IfupdownSystem})
+    assert planned.system.keep_macs == {'cloudbr1': '3e:87:17:00:00:01'}
 
 # --- read back (the verification's reads and pings in the apply call) ------------------------------
 
