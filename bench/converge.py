@@ -44,11 +44,12 @@ ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
            ANSIBLE_FORCE_COLOR="0", ANSIBLE_CALLBACK_PLUGINS=str(REPO / "bench" / "callback_plugins"),
            ANSIBLE_CALLBACKS_ENABLED="roundtrips", ANSIBLE_FORKS="20")
 MODES = ("first", "rerun", "check")
+FLOOR = ("floor", REPO / "bench" / "peers" / "floor.yml")
 TOOLS = {
     "lb": (("site.yml", REPO / "playbooks" / "site.yml"), ("network.yml", REPO / "playbooks" / "network.yml"),
-           ("netplan peer", REPO / "bench" / "peers" / "netplan.yml")),
+           ("netplan peer", REPO / "bench" / "peers" / "netplan.yml"), FLOOR),
     "ovs": (("site.yml", REPO / "playbooks" / "site.yml"), ("network.yml", REPO / "playbooks" / "network.yml"),
-            ("ovs peer", REPO / "bench" / "peers" / "ovs.yml")),
+            ("ovs peer", REPO / "bench" / "peers" / "ovs.yml"), FLOOR),
 }
 PEER = {"lb": "netplan peer", "ovs": "ovs peer"}
 
@@ -237,7 +238,7 @@ def rows_of(job, size, results, where):
 def table(rows, reps):
     lines = [f"| job | hosts | tool | mode | median s (min-max of {reps}) | x peer | modules per host | peak MiB |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    order = {t: i for i, t in enumerate(["site.yml", "network.yml", "netplan peer", "ovs peer"])}
+    order = {t: i for i, t in enumerate(["site.yml", "network.yml", "netplan peer", "ovs peer", "floor"])}
     for r in sorted(rows, key=lambda r: (r["job"], r["where"], r["hosts"], order[r["tool"]], MODES.index(r["mode"]))):
         ratio = "" if r["tool"] == PEER[r["job"]] else f"{r['ratio']:.2f}"
         lines.append(f"| {r['job']} | {r['hosts']}{' ' + r['where'] if r['where'] != 'containers' else ''} | "

@@ -979,6 +979,7 @@ def test_ovs_ifupdown_rollback_creates_bridges_with_the_snapshots_macs(tmp_path,
     planned = rollback.Rollback(mock.Mock(), Root(str(tmp_path)), Snap(), params, {'ifupdown': IfupdownSystem})
     assert planned.system.keep_macs == {'cloudbr1': '3e:87:17:00:00:01'}
 
+
 # --- read back (the verification's reads and pings in the apply call) ------------------------------
 
 def test_rerun_reads_the_network_back_and_pings_in_the_same_call(debian):
