@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "lab"))
 
 from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from benchdoc import put_table  # noqa: E402  pylint: disable=wrong-import-position
 
 ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".tmp" / "collections"),
@@ -266,15 +267,7 @@ def main():
     text = table(rows, args.reps)
     print(text)
     if args.write:
-        doc = REPO / "docs" / "performance.md"
-        current = doc.read_text()
-        start = current.index("<!-- table -->") + len("<!-- table -->")
-        end = current.index("<!-- /table -->")
-        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        command = " ".join(["bench/converge"] + sys.argv[1:])
-        doc.write_text(current[:start] + f"\n\nMeasured {stamp} on this project's lab (`{command}`):\n\n{text}\n\n"
-                       + current[end:])
-        print(f"wrote {doc}")
+        put_table(REPO / "docs" / "performance.md", text, " ".join(["bench/converge"] + sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "lab"))
 
 from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from benchdoc import put_table  # noqa: E402  pylint: disable=wrong-import-position
 
 HOSTS = {"d-netplan": "netplan", "d-ifupdown": "ifupdown", "d-nm": "networkmanager", "d-ovs": "ifupdown"}
 TIMER = 30
@@ -250,14 +251,7 @@ def main():
     text = table(rows)
     print(text)
     if args.write:
-        doc = REPO / "docs" / "disruption.md"
-        current = doc.read_text()
-        start = current.index("<!-- table -->") + len("<!-- table -->")
-        end = current.index("<!-- /table -->")
-        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        doc.write_text(current[:start] + f"\n\nMeasured {stamp} on this project's lab "
-                       f"(`bench/disruption{' --vm' if args.vm else ''}`):\n\n{text}\n\n" + current[end:])
-        print(f"wrote {doc}")
+        put_table(REPO / "docs" / "disruption.md", text, f"bench/disruption{' --vm' if args.vm else ''}")
 
 
 if __name__ == "__main__":
