@@ -148,8 +148,15 @@ class Scenario:
                 pos += 1
         return sorted(found, key=lambda m: m["id"])
 
-    def units(self, host):
-        return self.sh(host, "systemctl list-units --all --plain --no-legend 'cloudstack-kvm-*'").split()
+    def units(self, host, settle=30):
+        """The collection's units still on the host. The rollback's service writes its status, then
+        stops the other units and exits: the units are given ``settle`` seconds to go."""
+        deadline = time.monotonic() + settle
+        while True:
+            left = self.sh(host, "systemctl list-units --all --plain --no-legend 'cloudstack-kvm-*'").split()
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(1)
 
     def reachable(self, host, index):
         proc = self.lab.ctl_exec(["ssh", "-i", str(self.lab.dir / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
