@@ -65,7 +65,9 @@ description:
     renderer's tool and listed in RV(drift); in diff mode each one gets a diff entry with the realised and
     the wanted values. With ifupdown and ifcfg, a bridge whose only drift is a missing address or default
     route gets them back in place (C(ip address add), C(ip route replace)), since C(ifdown)/C(ifup) would delete
-    and re-create it, with a new MAC on Open vSwitch and without the guests' ports. On Open vSwitch hosts
+    and re-create it without the guests' ports. An Open vSwitch bridge that C(ifdown) deletes (a changed
+    definition) is created again with the MAC it had just before its C(ifup), so ARP caches stay right
+    (C(other_config:hwaddr); C(mac) of a fake bridge's interface). On Open vSwitch hosts
     only a bridge's addresses and default route (and a bridge that is gone) are drift for this step;
     bridges, bonds and ports are repaired in place by the database reconcile.
     A difference re-activation cannot repair (a missing NIC, an extra address or port added by hand, a
