@@ -23,6 +23,7 @@ Run: bench/converge [--sizes 1,5,10,20] [--ovs-sizes SIZES] [--reps 3] [--jobs l
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,7 @@ PEER = {"lb": "netplan peer", "ovs": "ovs peer"}
 
 # Everything any tool leaves, removed, so that each first converge starts from the same host.
 RESET = r"""
+for dev in cloudbr100 cloudbr0 cloudbr1 bond0 bond1 eth0 eth1 eth2 eth3; do ifdown --force $dev 2>/dev/null; done
 rm -f /etc/netplan/60-cloudstack-kvm.yaml /etc/netplan/60-peer-bridges.yaml
 rm -f /etc/network/interfaces.d/cloudstack-kvm /etc/network/interfaces.d/peer-ovs-addresses
 rm -f /etc/sysctl.d/60-cloudstack-kvm.conf /etc/modules-load.d/cloudstack-kvm.conf
@@ -231,8 +233,8 @@ def rows_of(job, size, results, where):
                      "modules": statistics.median(f[1] for f in figures),
                      "peak": max(f[2] for f in figures)})
     for row in rows:
-        peer = [r for r in rows if r["tool"] == PEER[job] and r["mode"] == row["mode"]][0]
-        row["ratio"] = row["seconds"] / peer["seconds"] if peer["seconds"] else None
+        peer = [r for r in rows if r["tool"] == PEER[job] and r["mode"] == row["mode"]]
+        row["ratio"] = row["seconds"] / peer[0]["seconds"] if peer and peer[0]["seconds"] else None
     return rows
 
 
@@ -241,11 +243,32 @@ def table(rows, reps):
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     order = {t: i for i, t in enumerate(["site.yml", "network.yml", "netplan peer", "ovs peer", "floor"])}
     for r in sorted(rows, key=lambda r: (r["job"], r["where"], r["hosts"], order[r["tool"]], MODES.index(r["mode"]))):
-        ratio = "" if r["tool"] == PEER[r["job"]] else f"{r['ratio']:.2f}"
+        ratio = "" if r["tool"] == PEER[r["job"]] or r["ratio"] is None else f"{r['ratio']:.2f}"
         lines.append(f"| {r['job']} | {r['hosts']}{' ' + r['where'] if r['where'] != 'containers' else ''} | "
                      f"{r['tool']} | {r['mode']} | {r['seconds']:.1f} ({r['spread'][0]:.1f}-{r['spread'][1]:.1f}) | "
                      f"{ratio} | {r['modules']:g} | {r['peak']:.0f} |")
     return "\n".join(lines)
+
+
+LINE = re.compile(r"^\[converge\] (\w+) x(\d+)( vm)? rep \d+ (.+) (first|rerun|check): ([\d.]+) s, ([\d.]+) modules/host, "
+                  r"(\d+) MiB$")
+
+
+def rows_from_logs(paths):
+    """The rows of the ``[converge]`` lines that earlier runs printed (a run cut short prints no
+    table, but every figure it measured)."""
+    results = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            m = LINE.match(line.strip())
+            if m:
+                job, size, vm, tool, mode = m.group(1), int(m.group(2)), bool(m.group(3)), m.group(4), m.group(5)
+                figures = (float(m.group(6)), float(m.group(7)), float(m.group(8)))
+                results.setdefault((job, size, vm), {}).setdefault((tool, mode), []).append(figures)
+    rows = []
+    for (job, size, vm), found in sorted(results.items()):
+        rows += rows_of(job, size, found, "VM" if vm else "containers")
+    return rows
 
 
 def main():
@@ -256,7 +279,16 @@ def main():
     p.add_argument("--ovs-sizes", default=None, help="container hosts for the ovs job (default: --sizes)")
     p.add_argument("--vm", action="store_true", help="also the lb job on one VM over ssh")
     p.add_argument("--write", action="store_true", help="put the table into docs/performance.md")
+    p.add_argument("--from-log", nargs="+", metavar="LOG", help="no run: the table of the figures these saved "
+                   "outputs of bench/converge printed")
     args = p.parse_args()
+    if args.from_log:
+        rows = rows_from_logs(args.from_log)
+        text = table(rows, "the runs")
+        print(text)
+        if args.write:
+            put_table(REPO / "docs" / "performance.md", text, " ".join(["bench/converge"] + sys.argv[1:]))
+        return
     rows = []
     sizes = {"lb": args.sizes, "ovs": args.ovs_sizes or args.sizes}
     for job in args.jobs.split(","):
