@@ -56,7 +56,8 @@ def keep_mac_command(vsctl, name, mac, fake_bridge):
 
 
 def create_bridge_command(vsctl, name, mac, datapath_type=None):
-    """(argv, what) creating the bridge ``name`` with ``mac`` (left alone if it exists)."""
+    """(argv, what) creating the bridge ``name`` with ``mac`` (if it exists, only its MAC and datapath
+    type are set)."""
     argv = [vsctl, '--timeout=%d' % DEFAULT_TIMEOUT, '--may-exist', 'add-br', name,
             '--', 'set', 'Bridge', name, 'other-config:hwaddr="%s"' % mac]
     if datapath_type:
