@@ -238,6 +238,12 @@ class IfupdownSystem(System):
             return {}
         defs = self._new_definitions()
         vsctl = self.runner.bin('ovs-vsctl')
+        fakes = {}     # {parent: [(fake bridge, its ovs_options words)]}
+        for name in ordered([n for n in up if n in down and kinds.get(n) == 'ovs_fake'], kinds):
+            parent = re.search(r'^ovs_bridge\s+(\S+)$', defs.get(name, ''), re.M)
+            options = re.search(r'^ovs_options\s+(.*)$', defs.get(name, ''), re.M)
+            if parent:
+                fakes.setdefault(parent.group(1), []).append((name, options.group(1).split() if options else []))
         creates = {}
         for bridge in recreated:
             mac = self._mac_to_keep(bridge)
@@ -245,13 +251,10 @@ class IfupdownSystem(System):
                 continue
             datapath = re.search(r'\bdatapath_type=(\S+)', defs.get(bridge, ''))
             commands = [create_bridge_command(vsctl, bridge, mac, datapath.group(1) if datapath else None)]
-            for name in ordered([n for n in up if n in down and kinds.get(n) == 'ovs_fake'], kinds):
-                parent = re.search(r'^ovs_bridge\s+(\S+)$', defs.get(name, ''), re.M)
-                options = re.search(r'^ovs_options\s+(.*)$', defs.get(name, ''), re.M)
+            for name, options in fakes.get(bridge, []):
                 mac = self._mac_to_keep(name)
-                if parent and parent.group(1) == bridge and mac:
-                    commands.append(create_fake_bridge_command(
-                        vsctl, name, mac, bridge, options.group(1).split() if options else []))
+                if mac:
+                    commands.append(create_fake_bridge_command(vsctl, name, mac, bridge, options))
             creates[bridge] = commands
         return creates
 
