@@ -26,7 +26,8 @@ description:
     separators and escapes. A changed key is rewritten on one line in its place, keeping its
     separator (continuation lines collapse into that one line). Earlier, shadowed definitions of
     the same key are removed when the key changes. New keys are appended at the end of the file.
-    The file is written atomically.
+    The file is written atomically, and the new file has its final mode and owner before it
+    replaces the old one. A new file that holds a secret and has no O(mode) gets C(0600).
   - The agent rewrites the whole file with C(java.util.Properties.store) whenever it persists a
     value (C(host), its C(guid), the keystore passphrase). Comments and blank lines are dropped
     then, a date comment is put first, and C(:), C(=), C(#) and C(!) in values are escaped.
@@ -147,8 +148,28 @@ options:
     description:
       - Before changing the file, copy it to a backup file whose name includes a timestamp. The
         name is returned in RV(backup_file).
+      - The backup is created with the file's mode and owner from its first byte, never wider.
     type: bool
     default: true
+  backup_keep:
+    description:
+      - How many backups of the file stay beside it; older ones made the same way (C(FILE.PID.DATE~))
+        are removed when a new one is made, so old passwords do not pile up in backups.
+      - V(0) keeps every backup.
+    type: int
+    default: 3
+  secret_keys:
+    description:
+      - Keys whose values are secret besides those whose name says C(password), C(passphrase),
+        C(passwd) or C(secret) (such as the agent's C(keystore.passphrase) and the management
+        server's C(https.keystore.password)), which always are.
+      - The value of a secret key never appears in any output of the module. The diff, RV(properties),
+        RV(differences), warnings, errors and the invocation the module logs on the host show
+        C(********) instead (a changed secret shows as C(******** (changed)) in the diff's after
+        text).
+    type: list
+    elements: str
+    default: []
 notes:
   - The agent reads the file at start. Restart C(cloudstack-agent) after a change, for example
     from a handler notified by this task.
@@ -219,13 +240,13 @@ path:
   sample: /etc/cloudstack/agent/agent.properties
 properties:
   description: Every key of the file and its value after the change (in check mode, what the file
-    would hold), as the agent reads them.
+    would hold), as the agent reads them. Secret values (see O(secret_keys)) are C(********).
   returned: always
   type: dict
   sample: {"network.bridge.type": "openvswitch", "host": "ms1,ms2@roundrobin", "port": "8250"}
 differences:
   description: The keys that changed or would change, with the C(active) and C(wanted) values
-    (null for an absent key).
+    (null for an absent key; C(********) for a secret one).
   returned: always
   type: list
   elements: dict
@@ -236,7 +257,8 @@ backup_file:
   type: str
   sample: /etc/cloudstack/agent/agent.properties.12345.2026-01-01@10:00:00~
 diff:
-  description: The file before and after, with headers naming the file.
+  description: The file before and after, with headers naming the file. Secret values are
+    masked.
   returned: when diff mode is on
   type: dict
   sample: {"before": "port=8250\n", "after": "port=8250\nnetwork.bridge.type=openvswitch\n",
@@ -245,9 +267,7 @@ diff:
 '''
 
 import os
-import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.agent import (
@@ -261,6 +281,8 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.c
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import (
     CLOUDSTACK_PORT_HUMAN, CLOUDSTACK_PORT_RE,
 )
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import backup, write_atomic
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.secrets import SECRET_MASK, SecretsModule, is_secret_key, mask, secret_values
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import SysReader
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
@@ -391,19 +413,24 @@ def read_file(path):
         return f.read().decode('latin-1'), True
 
 
-def write_file(module, path, text):
+def write_file(module, path, text, holds_secret):
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
         raise AgentPropsError('directory %s does not exist. Fix: install the CloudStack agent (it '
                               'creates %s) or create the directory first' % (directory, directory))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(text.encode('latin-1'))
-        module.atomic_move(tmp, path, unsafe_writes=module.params['unsafe_writes'])
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(module, path, text.encode('latin-1'), final_mode(module, path, holds_secret),
+                 unsafe_writes=module.params['unsafe_writes'])
+
+
+def final_mode(module, path, holds_secret):
+    """The mode the written file ends with, given to it before it replaces the old one: O(mode)
+    when it is octal, else the file's own, else 0600 for a file with a secret (0644 otherwise)."""
+    wanted = module.params['mode']
+    if isinstance(wanted, int) or (wanted and str(wanted).isdigit()):
+        return wanted if isinstance(wanted, int) else int(str(wanted), 8)
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o7777
+    return 0o600 if holds_secret else 0o644   # a symbolic mode is applied after the write
 
 
 def run(module):
@@ -417,10 +444,11 @@ def run(module):
         wanted[key] = to_property_value(key, value)
     for key in p['unset']:
         if wanted.get(key) is not None:
-            raise AgentPropsError('key %s is both set (to %r) and listed in unset. Fix: keep one of them'
-                                  % (key, wanted[key]))
+            raise AgentPropsError('key %s is both set and listed in unset. Fix: keep one of them' % key)
         wanted[key] = None
 
+    if p['backup_keep'] < 0:
+        raise AgentPropsError('backup_keep is %d. Fix: 0 (keep every backup) or a positive count' % p['backup_keep'])
     problems = value_problems(wanted) if p['agent_keys'] else []
     text, exists = read_file(path)
     try:
@@ -429,6 +457,8 @@ def run(module):
         raise AgentPropsError('%s: %s. Fix: correct the escape in the file (java.util.Properties '
                               'refuses it too)' % (path, e))
     current = pf.as_dict()
+    extra = p['secret_keys']
+    module.hide(secret_values(current, extra))
 
     warnings = []
     if p['agent_keys']:
@@ -467,14 +497,25 @@ def run(module):
     new_text = pf.dumps()
     changed = new_text != text
 
-    result = {'path': path, 'properties': pf.as_dict(), 'differences': tracker.differences, 'changed': changed}
+    final = pf.as_dict()
+
+    def is_secret(key):
+        return is_secret_key(key, extra)
+    differences = [dict(d, active=SECRET_MASK if d['active'] is not None else None,
+                        wanted=SECRET_MASK if d['wanted'] is not None else None) if is_secret(d['name']) else d
+                   for d in tracker.differences]
+    result = {'path': path, 'properties': mask(final, extra), 'differences': differences, 'changed': changed}
     if module._diff:
-        result['diff'] = {'before': text, 'after': new_text, 'before_header': path, 'after_header': path}
+        changed_secrets = set(d['name'] for d in differences if is_secret(d['name']))
+        result['diff'] = {
+            'before': PropertiesFile.parse(text).masked(is_secret, lambda key: SECRET_MASK),
+            'after': pf.masked(is_secret, lambda key: SECRET_MASK + (' (changed)' if key in changed_secrets else '')),
+            'before_header': path, 'after_header': path}
 
     if changed and not module.check_mode:
         if exists and p['backup']:
-            result['backup_file'] = module.backup_local(path)
-        write_file(module, path, new_text)
+            result['backup_file'] = backup(path, keep=p['backup_keep'])
+        write_file(module, path, new_text, any(is_secret(k) for k in final))
         exists = True
     if exists:
         file_args = module.load_file_common_arguments(module.params, path=path)
@@ -482,8 +523,23 @@ def run(module):
     return result
 
 
+def wanted_secrets(params):
+    """The secret values among the wanted properties (each key on its own: one bad value does not
+    hide the others from the mask)."""
+    extra = params.get('secret_keys') or ()
+    found = set()
+    for key, value in (params.get('properties') or {}).items():
+        if is_secret_key(key, extra) and value is not None:
+            try:
+                found.add(to_property_value(key, value))
+            except AgentPropsError:
+                found.add(to_text(value))
+    return found
+
+
 def main():
-    module = AnsibleModule(
+    module = SecretsModule(
+        secrets_of=wanted_secrets,
         argument_spec=dict(
             path=dict(type='path', default='/etc/cloudstack/agent/agent.properties', aliases=['dest']),
             properties=dict(type='dict', default={}),
@@ -494,6 +550,8 @@ def main():
             agent_keys=dict(type='bool', default=True),
             create=dict(type='bool', default=True),
             backup=dict(type='bool', default=True),
+            backup_keep=dict(type='int', default=3),
+            secret_keys=dict(type='list', elements='str', default=[], no_log=False),
         ),
         add_file_common_args=True,
         supports_check_mode=True,

@@ -315,7 +315,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import backup, write_atomic
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import backup, write_atomic
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.netplan import NetplanCli
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, plain_copy
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
@@ -519,7 +519,7 @@ def run(module, cli):
         result['diff'] = dict(before=text or '', after=new_text or '',
                               before_header=real_path, after_header=real_path)
     if changed and not module.check_mode:
-        backup_file = backup(module, real_path) if params['backup'] and os.path.exists(real_path) else None
+        backup_file = backup(real_path) if params['backup'] and os.path.exists(real_path) else None
         if new_text is None:
             if os.path.exists(real_path):
                 os.unlink(real_path)

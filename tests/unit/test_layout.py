@@ -22,7 +22,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, 'plugins')
 PREFIX = 'ansible_collections.cloudstack_kvm.networking.plugins.module_utils'
-STAGES = ('_model', '_render', '_apply', '_ovs', '_facts', '_verify', '_cloudstack', '_host')
+STAGES = ('_base', '_model', '_render', '_apply', '_ovs', '_facts', '_verify', '_cloudstack', '_host')
 MAX_LINES = 600
 
 
@@ -72,19 +72,20 @@ def test_the_apply_module_ships_no_renderer():
 
 def test_the_facts_module_ships_the_reader_only():
     shipped = payload('host_network_facts')
-    assert set(m.split('.')[0] for m in shipped) == {'_common', '_facts', '_ovs'}, sorted(shipped)
+    assert set(m.split('.')[0] for m in shipped) == {'_base', '_common', '_facts', '_ovs'}, sorted(shipped)
+    assert [m for m in shipped if m.startswith('_base.')] == ['_base.command']
     assert not [m for m in shipped if m.startswith('_ovs.') and m not in ('_ovs.client', '_ovs.db', '_ovs.snapshot')]
 
 
-def test_the_preparation_module_ships_host_preparation_and_the_file_layer_only():
+def test_the_preparation_module_ships_host_preparation_and_the_host_layer_only():
     shipped = payload('kvm_host_prepare')
-    assert set(m for m in shipped if not m.startswith('_host.')) == {'_common', '_apply.files'}, sorted(shipped)
+    assert set(m.split('.')[0] for m in shipped if not m.startswith('_host.')) == {'_common', '_base'}, sorted(shipped)
 
 
 @pytest.mark.parametrize('module', ['ovs_bond', 'ovs_bridge', 'ovs_port'])
 def test_ovs_modules_ship_open_vswitch_only(module):
     shipped = payload(module)
-    assert set(m.split('.')[0] for m in shipped) <= {'_common', '_diff', '_ovs'}, sorted(shipped)
+    assert set(m.split('.')[0] for m in shipped) <= {'_base', '_common', '_diff', '_ovs'}, sorted(shipped)
 
 
 def test_module_utils_is_grouped_by_stage():
@@ -105,9 +106,11 @@ def test_no_module_utils_file_is_too_long():
     assert not long_files
 
 
-# What each stage may import (besides _common and _diff): downwards only. The controller renders
-# and the host applies, so _apply never imports _render; facts and verify import neither.
+# What each stage may import (besides _common, _diff and the host layer _base, below them all):
+# downwards only. The controller renders and the host applies, so _apply never imports _render;
+# facts and verify import neither.
 STAGE_IMPORTS = {
+    '_base': set(),
     '_model': set(),
     '_render': {'_model', '_ovs'},
     '_apply': {'_model', '_facts', '_verify', '_ovs'},
@@ -115,8 +118,7 @@ STAGE_IMPORTS = {
     '_facts': {'_ovs'},
     '_verify': set(),
     '_cloudstack': set(),
-    # Host preparation writes files the way the apply does (Root, atomic writes, backups).
-    '_host': {'_apply'},
+    '_host': set(),
 }
 
 
@@ -125,4 +127,29 @@ def test_stages_import_downwards_only(stage):
     found = set()
     for path in glob.glob(os.path.join(PLUGINS, 'module_utils', stage, '*.py')):
         found.update(name.split('.')[0] for name in _imports(path))
-    assert found - {stage, '_common', '_diff'} <= STAGE_IMPORTS[stage], sorted(found)
+    assert found - {stage, '_common', '_diff', '_base'} <= STAGE_IMPORTS[stage], sorted(found)
+    if stage == '_base':
+        assert found <= {'_base', '_common'}, sorted(found)
+
+
+def test_every_command_is_run_by_the_host_layer():
+    """No run_command, subprocess or os.system anywhere in plugins/ but the host layer's
+    _base/command.py (and the one place that gives the detached apply its run_command, which
+    hands the call to the host layer's spawn)."""
+    offenders = []
+    for path in glob.glob(os.path.join(PLUGINS, '**', '*.py'), recursive=True):
+        rel = os.path.relpath(path, PLUGINS)
+        if rel == os.path.join('module_utils', '_base', 'command.py'):
+            continue
+        with open(path) as fh:
+            tree = ast.parse(fh.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and (
+                    node.attr in ('run_command', 'Popen', 'check_output', 'check_call')
+                    or (node.attr in ('system', 'popen') and isinstance(node.value, ast.Name) and node.value.id == 'os')):
+                offenders.append('%s:%d %s' % (rel, node.lineno, node.attr))
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, 'module', None) or '']
+                if 'subprocess' in names:
+                    offenders.append('%s:%d import subprocess' % (rel, node.lineno))
+    assert offenders == []

@@ -36,7 +36,8 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as file_plan
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.ifcfg import IfcfgSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.ifupdown import IfupdownSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.netplan import NetplanSystem
@@ -162,8 +163,8 @@ class Applier(object):
     # -- planning ------------------------------------------------------------------------------
     def plan(self):
         p = self.params
-        changes, self.replaced_foreign = host_files.plan_files(self.root, p['files'], self.system.stale_globs(p['owned']),
-                                                               p['marker'], p['prune'])
+        changes, self.replaced_foreign = file_plan.plan_files(self.root, p['files'], self.system.stale_globs(p['owned']),
+                                                              p['marker'], p['prune'])
         edits, self.conflict_reports, self.conflict_commands = self.system.conflicts(changes)
         self.changes = sorted(changes + edits, key=lambda c: c.path)
         self.affected = self.system.affected(self.changes)
@@ -254,7 +255,7 @@ class Applier(object):
     # -- applying ---------------------------------------------------------------------------------
     def _backup(self, path):
         directory = self.system.backup_dir(path)
-        dest = host_files.backup(self.module, self.root.real(path),
+        dest = host_files.backup(self.root.real(path),
                                  self.root.real(directory) if directory else None)
         return self.root.host(dest)
 

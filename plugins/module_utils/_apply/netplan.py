@@ -24,8 +24,8 @@ try:
 except ImportError:  # pragma: no cover - netplan hosts always have PyYAML (netplan needs it)
     HAS_YAML = False
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import (
-    C_LOCALE,
     ModuleFailure,
     has_marker,
     natural_key,
@@ -259,7 +259,6 @@ class NetplanCli(object):
                 with open(target, 'w') as fh:
                     fh.write(content)
                 os.chmod(target, 0o600)
-            return self.module.run_command([self.binary, 'generate', '--root-dir', scratch], cwd=scratch,
-                                           environ_update=C_LOCALE)
+            return command.run(self.module, [self.binary, 'generate', '--root-dir', scratch], cwd=scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

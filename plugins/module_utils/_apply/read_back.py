@@ -11,7 +11,8 @@ the controller (the kvm_network_differences filter)."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import C_LOCALE
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import SECTIONS, read_host_network
 
 
@@ -32,7 +33,7 @@ def pings(module, targets):
             out.append({'item': item, 'rc': 127, 'stdout_lines': [], 'stderr_lines': [],
                         'msg': 'ping was not found on the host'})
             continue
-        rc, stdout, stderr = module.run_command(ping_argv(ping, target), environ_update=C_LOCALE)
+        rc, stdout, stderr = command.run(module, ping_argv(ping, target), timeout=None)    # ping -W bounds it
         out.append({'item': item, 'rc': rc, 'stdout_lines': stdout.splitlines(), 'stderr_lines': stderr.splitlines()})
     return out
 

@@ -22,7 +22,8 @@ __metaclass__ = type
 import os
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import announce
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import FileChange
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.macs import restore_macs
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.runner import Runner
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, natural_key
@@ -58,8 +59,8 @@ class Rollback(object):
             now, mode = _current(root, entry['path'])
             if now == data and (data is None or int(entry['mode'], 8) == mode):
                 continue
-            self.changes.append(host_files.FileChange(entry['path'], _text(now), _text(data), entry.get('mode'), mode,
-                                                      'rollback'))
+            self.changes.append(FileChange(entry['path'], _text(now), _text(data), entry.get('mode'), mode,
+                                           'rollback'))
         self.saved = dict((e['path'], (e, data)) for e, data in saved)
         restored = [{'path': e['path'], 'content': _text(d), 'mode': e['mode']} for e, d in saved if d is not None]
         self.system = systems[params['renderer']](module, root, self.runner, params['model'], params['marker'], restored)

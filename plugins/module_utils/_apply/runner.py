@@ -9,11 +9,8 @@ recorded (check mode returns the commands a real run would run)."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import (
-    C_LOCALE,
-    SBIN_DIRS,
-    ModuleFailure,
-)
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import SBIN_DIRS, ModuleFailure
 
 
 class Runner(object):
@@ -34,13 +31,14 @@ class Runner(object):
 
     def read(self, argv):
         """A read-only command: runs in check mode too; returns (rc, out, err)."""
-        return self.module.run_command(argv, environ_update=C_LOCALE)
+        return command.run(self.module, argv)
 
     def run(self, argv, what):
         """A command that changes the host: fails with ``what`` and the tool's message."""
         self.ran.append(list(argv))
-        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
+        rc, out, err = command.run(self.module, argv)
         if rc != 0:
-            raise ModuleFailure('%s failed (rc=%d): %s' % (what, rc, (err or out or 'no message').strip()),
-                                cmd=list(argv), rc=rc, stdout=out, stderr=err, commands=self.ran)
+            failure = command.CommandFailed(argv, rc, out, err, what)
+            failure.kwargs['commands'] = self.ran
+            raise failure
         return out

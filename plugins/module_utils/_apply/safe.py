@@ -35,13 +35,13 @@ __metaclass__ = type
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 import traceback
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import disruption as paths
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import macs
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
@@ -90,12 +90,7 @@ class HostModule(object):
             # Files below a scratch root, commands on the real host: never in a detached run.
             raise ModuleFailure('refusing to run %s: this snapshot was taken below root_dir %s, whose commands would '
                                 'act on the real host' % (args[0], self.params['root_dir']))
-        env = dict(os.environ)
-        env.update(environ_update or {})
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=cwd, env=env)
-        out, err = proc.communicate()
-        return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
+        return command.spawn(args, environ_update, cwd, kwargs.get('before_communicate_callback'))
 
     def get_bin_path(self, name, required=False, opt_dirs=None):
         dirs = list(opt_dirs or []) + os.environ.get('PATH', '').split(os.pathsep) + SBIN_DIRS
@@ -106,14 +101,6 @@ class HostModule(object):
         if required:
             raise ModuleFailure('%s was not found on the host' % name)
         return None
-
-    def atomic_move(self, src, dest):
-        os.rename(src, dest)
-
-    def backup_local(self, fn):
-        dest = '%s.%s.%s' % (fn, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S~'))
-        shutil.copy2(fn, dest)
-        return dest
 
     def warn(self, warning):
         self.warnings.append(warning)
@@ -199,15 +186,7 @@ def _prepare(snap):
     if os.path.isfile(source):
         target = os.path.join(snap.dir, 'payload.zip')
         shutil.copyfile(source, target)
-    host_files.write_atomic(_NoMove(), os.path.join(snap.dir, 'runner.py'), RUNNER % target, '0700')
-
-
-class _NoMove(object):
-    """write_atomic's module argument for files of the snapshot itself (a plain rename)."""
-
-    @staticmethod
-    def atomic_move(src, dest):
-        os.rename(src, dest)
+    host_files.write_atomic(None, os.path.join(snap.dir, 'runner.py'), RUNNER % target, '0700')
 
 
 def _module_params(params):

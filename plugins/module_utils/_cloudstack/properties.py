@@ -272,6 +272,20 @@ class PropertiesFile(object):
     def dumps(self):
         return ''.join(e.raw for e in self.entries)
 
+    def masked(self, is_secret, mask):
+        """The text with the value of every property for which ``is_secret(key)`` holds replaced by
+        ``mask(key)`` (a secret's continuation lines go with it): what a diff may show."""
+        out = []
+        for e in self.entries:
+            if e.kind == 'property' and is_secret(e.key):
+                prefix = e.prefix if e.prefix is not None else format_line(e.key, '')
+                if not _has_separator(prefix):
+                    prefix += '='
+                out.append(prefix + mask(e.key) + e.terminator)
+            else:
+                out.append(e.raw)
+        return ''.join(out)
+
     def _indexes(self, key):
         return [n for n, e in enumerate(self.entries) if e.kind == 'property' and e.key == key]
 

@@ -22,8 +22,8 @@ import json
 import os
 import re
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import (
-    C_LOCALE,
     LINUX_BOND_MODE_TEXT,
     LINUX_BOND_MODES,
     LINUX_XMIT_HASH_MODES,
@@ -75,7 +75,7 @@ class IpTool(object):
 
     def _json(self, args, optional=False):
         argv = [self.bin, '-j'] + list(args)
-        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
+        rc, out, err = command.run(self.module, argv)
         if rc != 0:
             if optional:
                 return None

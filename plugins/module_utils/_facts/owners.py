@@ -13,7 +13,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import C_LOCALE, natural_key
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import natural_key
 
 
 def split_terse(line):
@@ -58,7 +59,7 @@ class NmcliTool(object):
         if not self.bin:
             return None
         argv = [self.bin, '--terse', '--fields', 'DEVICE,NAME,FILENAME', 'connection', 'show', '--active']
-        rc, out, dummy = self.module.run_command(argv, environ_update=C_LOCALE)
+        rc, out, dummy = command.run(self.module, argv)
         if rc != 0:
             # NetworkManager not running: nothing is owned by it.
             return None

@@ -9,9 +9,12 @@ package manager only for what is missing (or, for ``absent``, still installed)."
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import C_LOCALE, ModuleFailure
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 
-APT_ENV = dict(C_LOCALE, DEBIAN_FRONTEND='noninteractive')
+APT_ENV = {'DEBIAN_FRONTEND': 'noninteractive'}
+# A package manager downloading over a slow mirror may take long; it still cannot hang forever.
+PACKAGE_TIMEOUT = 1800
 
 
 class Packages(object):
@@ -40,7 +43,7 @@ class Packages(object):
             return set()
         if self.manager == 'apt':
             argv = [self._bin('dpkg-query'), '-W', '-f=${Package}\t${db:Status-Abbrev}\n'] + names
-            dummy, out, dummy = self.module.run_command(argv, environ_update=C_LOCALE)
+            dummy, out, dummy = command.run(self.module, argv)
             # Unknown names go to stderr (rc 1); the known ones are still listed. "ii" = installed.
             found = set()
             for line in out.splitlines():
@@ -49,15 +52,11 @@ class Packages(object):
                     found.add(name.split(':')[0])
             return found
         argv = [self._bin('rpm'), '-q', '--qf', '%{NAME}\n'] + names
-        dummy, out, dummy = self.module.run_command(argv, environ_update=C_LOCALE)
+        dummy, out, dummy = command.run(self.module, argv)
         return set(line.strip() for line in out.splitlines() if line.strip() in names)
 
     def _run(self, argv, what, environ=None):
-        rc, out, err = self.module.run_command(argv, environ_update=environ or C_LOCALE)
-        if rc != 0:
-            raise ModuleFailure('%s failed (rc=%d): %s' % (what, rc, (err or out or 'no message').strip()[-2000:]),
-                                cmd=list(argv), rc=rc)
-        return out
+        return command.output(self.module, argv, what=what, environ=environ, timeout=PACKAGE_TIMEOUT)
 
     def install(self, names):
         """Install ``names``. apt: the package lists are refreshed once if a name is not found in
@@ -65,7 +64,7 @@ class Packages(object):
         if self.manager == 'apt':
             apt = self._bin('apt-get')
             argv = [apt, 'install', '-y', '-q'] + names
-            rc, out, err = self.module.run_command(argv, environ_update=APT_ENV)
+            rc, out, err = command.run(self.module, argv, environ=APT_ENV, timeout=PACKAGE_TIMEOUT)
             if rc == 0:
                 return [argv]
             self._run([apt, 'update', '-q'], 'apt-get update', APT_ENV)

@@ -13,8 +13,9 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as host_files
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import C_LOCALE, ModuleFailure
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import grub
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.hosts import hosts_text
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.kernel import (
@@ -56,11 +57,7 @@ class Preparation(object):
         self.changes_ran.append(list(argv))
         if self.check:
             return ''
-        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE)
-        if rc != 0:
-            raise ModuleFailure('%s failed (rc=%d): %s' % (what, rc, (err or out or 'no message').strip()),
-                                cmd=list(argv), rc=rc)
-        return out
+        return command.output(self.module, argv, what=what)
 
     def _file(self, path, new, mode='0644', backup=False, unsafe_writes=False, what=None):
         """Make ``path`` hold ``new`` (None: removed). Returns True when it differs."""
@@ -76,7 +73,7 @@ class Preparation(object):
             return True
         real = self.root.real(path)
         if backup and old is not None:
-            self.backups.append({'path': path, 'backup': self.root.host(host_files.backup(self.module, real))})
+            self.backups.append({'path': path, 'backup': self.root.host(host_files.backup(real))})
         if new is None:
             os.unlink(real)
         else:

@@ -10,6 +10,7 @@ bounced), except a service asked to restart after a package install."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 
 ENABLED_STATES = ('enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias', 'linked', 'linked-runtime')
@@ -40,7 +41,7 @@ def unit_states(module, systemctl, names):
     if not units:
         return {}
     argv = [systemctl, 'show', '--no-pager', '-p', 'Id,LoadState,ActiveState,UnitFileState'] + units
-    rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C'})
+    rc, out, err = command.run(module, argv)
     blocks = parse_show(out) if rc == 0 else []
     if len(blocks) != len(units):
         raise ModuleFailure('systemctl show of %s failed (rc=%d): %s. Fix: the host must run systemd.'

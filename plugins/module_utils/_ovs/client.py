@@ -13,6 +13,7 @@ __metaclass__ = type
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command as host_command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import C_LOCALE
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     TIMEOUT_RCS,
@@ -124,8 +125,8 @@ class OvsVsctl(object):
     def run(self, args):
         """Run ovs-vsctl with ``args`` (after the base options); return stdout or raise."""
         argv = self.base_argv() + list(args)
-        # No ~ or $VAR expansion: names and values go to ovs-vsctl exactly as given.
-        rc, out, err = self.module.run_command(argv, environ_update=self.environ, expand_user_and_vars=False)
+        # ovs-vsctl --timeout bounds it; names and values go to it exactly as given.
+        rc, out, err = host_command.run(self.module, argv, timeout=None, environ=self.environ)
         if rc != 0:
             err_text = to_text(err).strip()
             if rc in TIMEOUT_RCS:

@@ -25,6 +25,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import C_LOCALE
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     TIMEOUT_RCS,
@@ -185,7 +186,7 @@ class OvsdbClient(object):
         if self.vsctl.db:
             argv.append(self.vsctl.db)
         argv.append(json.dumps(['Open_vSwitch'] + ops, sort_keys=True))
-        rc, out, err = self.module.run_command(argv, environ_update=self.environ, expand_user_and_vars=False)
+        rc, out, err = command.run(self.module, argv, timeout=None, environ=self.environ)
         if rc != 0:
             what = 'timed out after %d seconds' % self.vsctl.timeout if rc in TIMEOUT_RCS else 'failed (rc=%d)' % rc
             raise OvsCommandError('ovsdb-client transact %s: %s' % (what, to_text(err).strip() or 'no message'),

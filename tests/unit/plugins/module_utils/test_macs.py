@@ -9,7 +9,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import macs
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import Root
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
 
 VSCTL = '/usr/bin/ovs-vsctl'
 

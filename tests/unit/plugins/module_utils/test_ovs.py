@@ -268,7 +268,10 @@ def test_snapshot_argv_is_one_call_with_pinned_locale():
     snap = client.snapshot()
     assert snap.ovs_version == '2.9.2'
     assert len(fake.calls) == 1
-    assert fake.calls[0]['kwargs'] == {'environ_update': {'LC_ALL': 'C', 'LANG': 'C'}, 'expand_user_and_vars': False}
+    kwargs = fake.calls[0]['kwargs']
+    assert kwargs['environ_update']['LC_ALL'] == 'C' and kwargs['environ_update']['LANG'] == 'C'
+    assert '/usr/sbin' in kwargs['environ_update']['PATH'].split(':')
+    assert kwargs['expand_user_and_vars'] is False
 
 
 def test_fixture_headings_match_client_columns():

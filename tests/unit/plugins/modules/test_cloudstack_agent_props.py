@@ -548,16 +548,22 @@ def test_latin1_bytes_preserved(tmp_path, sysroot, no_ovs):
         assert fh.read() == b'# caf\xe9\nname=caf\xe9\nnew=\\u00FCber\n'
 
 
-def test_atomic_move_used(tmp_path, sysroot, no_ovs):
+def test_written_atomically_with_its_final_mode_before_the_rename(tmp_path, sysroot, no_ovs):
     f = tmp_path / 'agent.properties'
     write(f, INSTALL)
-    with mock.patch.object(basic.AnsibleModule, 'atomic_move', autospec=True,
-                           side_effect=basic.AnsibleModule.atomic_move) as am:
+    os.chmod(str(f), 0o640)
+    seen = []
+    real_rename = os.rename
+
+    def rename(src, dst):
+        seen.append((os.path.basename(src), stat.S_IMODE(os.stat(src).st_mode), dst))
+        return real_rename(src, dst)
+    with mock.patch('os.rename', side_effect=rename):
         result, dummy = run_module(mod.main, props(f, properties={'workers': 9}, backup=False))
     assert result['changed'] is True
-    assert am.call_count == 1
-    assert am.call_args[0][2] == str(f)
-    assert [n for n in os.listdir(str(tmp_path)) if n.startswith('.agent.properties.')] == []
+    assert seen == [(seen[0][0], 0o640, str(f))] and seen[0][0].startswith('.cloudstack-kvm-')
+    assert stat.S_IMODE(os.stat(str(f)).st_mode) == 0o640
+    assert [n for n in os.listdir(str(tmp_path)) if n.startswith('.')] == []
 
 
 def test_idempotent_second_run(tmp_path, sysroot, no_ovs):

@@ -320,7 +320,7 @@ def test_grub2_mkconfig_writes_where_the_el7_link_points(host):
 
 
 def kvm_host_prepare_root(root):
-    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import Root
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
     return Root(str(root))
 
 

@@ -29,7 +29,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import rollback, whole_host
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import Root
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.ifupdown import IfupdownSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.fixtures.ovs import replay
