@@ -39,7 +39,7 @@ import sys
 import time
 import traceback
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command, probe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import disruption as paths
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import macs
@@ -264,16 +264,6 @@ def describe(report):
     return '; '.join(parts) or 'nothing differed'
 
 
-def ping(runner, target):
-    """(ok, detail) for one confirmation target {target, bridge}."""
-    argv = [runner.bin('ping'), '-n', '-c', '3', '-W', '2']
-    if target.get('bridge'):
-        argv += ['-I', target['bridge']]
-    rc, out, err = runner.read(argv + [target['target']])
-    lines = [ln for ln in (out or '').splitlines() if ln.strip()]
-    return rc == 0, (err or '').strip() or (lines[-1] if lines else 'rc %d' % rc)
-
-
 def _not_waiting(snap):
     """The failure for a snapshot that is no longer waiting for a confirmation."""
     status = snap.status
@@ -304,12 +294,7 @@ def confirm(module, snap, targets, keep):
                 'msg': 'snapshot %s: the change is still being applied' % snap.id}
     if snap.status != 'applied':
         raise _not_waiting(snap)
-    failed = []
-    for target in targets:
-        ok, detail = ping(runner, target)
-        if not ok:
-            failed.append('%s%s: %s' % (target['target'], ' via %s' % target['bridge'] if target.get('bridge') else '',
-                                        detail))
+    failed = [r['reason'] for r in probe.probes(module, targets) if not r['answered']]
     lock = snap.lock()
     try:
         _reload(snap)
@@ -323,8 +308,9 @@ def confirm(module, snap, targets, keep):
         lock.close()
     if failed:
         report = rollback_now(module, snap)
-        raise ModuleFailure('the host did not reach %s after the change, so it was rolled back to snapshot %s (%s)'
-                            % ('; '.join(failed), snap.id, describe(report)), rollback=report, reason='targets',
+        raise ModuleFailure('after the change the host could not reach its confirmation targets (%s), so it rolled '
+                            'back to snapshot %s (%s)' % ('; '.join(failed), snap.id, describe(report)),
+                            rollback=report, reason='targets',
                             snapshot=snapshots.Snapshot.load(snap.root, snap.id, snap.base).summary())
     pruned = snapshots.prune(snap.root, keep, snap.base)
     outcome = snap.read_json('result.json') or {}

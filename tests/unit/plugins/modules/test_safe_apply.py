@@ -265,7 +265,8 @@ def test_a_target_that_does_not_answer_rolls_back_at_once(debian):
     failed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
                                              'targets': [{'target': '198.51.100.1'}]}, fake)
     assert failed['failed'] is True
-    assert 'did not reach 198.51.100.1: 3 packets transmitted, 0 received' in failed['msg']
+    assert ('could not reach its confirmation targets (none of 3 pings to 198.51.100.1 answered), so it rolled back'
+            in failed['msg'])
     assert 'rolled back to snapshot %s' % sid in failed['msg']
     assert failed['snapshot']['status'] == 'rolled_back'
     assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES

@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
+# may change without notice.
+"""The host layer's reachability probe: the one ping, for the apply's read-back, commit-confirm's
+confirmation and verify alike, and a plain-words account of what did not answer.
+
+``probe(module, target, bridge, count)`` returns a dict in the shape of an
+``ansible.builtin.command`` loop item (``item``, ``rc``, ``stdout_lines``, ``stderr_lines``) with
+``answered`` and ``reason`` added: "none of 3 pings answered", "cloudbr9 does not exist on the
+host", never a raw tool string.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+
+# Seconds ping waits for each answer: with -c N a silent target costs about N * PING_WAIT.
+PING_WAIT = 2
+DEFAULT_COUNT = 3
+_SUMMARY_RE = re.compile(r'(\d+) packets transmitted, (\d+) (?:packets )?received')
+# What ping (iputils) says, in the words a user needs.
+_REASONS = (
+    (re.compile(r'SO_BINDTODEVICE|unknown iface|No such device|Cannot assign requested address.*bind', re.I),
+     '{bridge} does not exist on the host or has no address to send from'),
+    (re.compile(r'Network is unreachable', re.I), 'the host has no route to {target}{through}'),
+    (re.compile(r'Name or service not known|Temporary failure in name resolution|unknown host', re.I),
+     '{target} is not an address and its name does not resolve'),
+    (re.compile(r'Operation not permitted', re.I), 'ping is not allowed to send (it needs root or CAP_NET_RAW)'),
+)
+
+
+def ping_argv(ping, target, bridge=None, count=DEFAULT_COUNT):
+    argv = [ping, '-n', '-c', str(count), '-W', str(PING_WAIT)]
+    if bridge:
+        argv += ['-I', bridge]
+    return argv + [target]
+
+
+def reason(rc, out, err, target, bridge=None, count=DEFAULT_COUNT):
+    """What happened, in plain words ('' when every ping was answered)."""
+    through = ' through %s' % bridge if bridge else ''
+    words = {'target': target, 'bridge': bridge or 'the interface', 'through': through}
+    summary = _SUMMARY_RE.search(out or '')
+    if rc == 0:
+        return ''   # answered (a lost ping among them still proves the path)
+    for pattern, text in _REASONS:
+        if pattern.search(err or '') or pattern.search(out or ''):
+            return text.format(**words)
+    if summary:
+        received = int(summary.group(2))
+        if not received:
+            return 'none of %s pings to %s%s answered' % (summary.group(1), target, through)
+        return '%d of %s pings to %s%s answered' % (received, summary.group(1), target, through)
+    return 'ping to %s%s failed (rc=%d): %s' % (target, through, rc, command.brief(err or out))
+
+
+def probe(module, target, bridge=None, count=DEFAULT_COUNT, ping=None):
+    """One target pinged (``ping``: the binary, found once by the caller for many targets)."""
+    item = {'target': target, 'bridge': bridge, 'count': count}
+    ping = ping or find_ping(module)
+    if ping is None:
+        return {'item': item, 'rc': 127, 'stdout_lines': [], 'stderr_lines': [], 'answered': False,
+                'reason': 'ping is not installed on the host (iputils-ping on Debian/Ubuntu, iputils on EL)',
+                'msg': 'ping was not found on the host'}
+    # ping bounds itself: -c count answers waited for -W seconds each.
+    rc, out, err = command.run(module, ping_argv(ping, target, bridge, count), timeout=None)
+    why = reason(rc, out, err, target, bridge, count)
+    return {'item': item, 'rc': rc, 'stdout_lines': out.splitlines(), 'stderr_lines': err.splitlines(),
+            'answered': rc == 0, 'reason': why}
+
+
+def find_ping(module):
+    return module.get_bin_path('ping', required=False, opt_dirs=list(command.environment()['PATH'].split(':')))
+
+
+def probes(module, targets):
+    """Every target of a list of {target, bridge, count}; ping looked up once."""
+    ping = find_ping(module)
+    return [probe(module, t['target'], t.get('bridge'), t.get('count') or DEFAULT_COUNT, ping) for t in targets]

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to cloudstack_kvm.networking
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one reachability probe: its argv, and what it says about a target that did not answer,
+from ping's (iputils) own output as recorded on the lab's Debian 12 hosts."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import probe
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import FakeRunCommand
+
+SILENT = ('PING 203.0.113.254 (203.0.113.254) from 203.0.113.11 cloudbr100: 56(84) bytes of data.\n\n'
+          '--- 203.0.113.254 ping statistics ---\n'
+          '3 packets transmitted, 0 received, 100% packet loss, time 2038ms\n\n')
+ANSWERED = ('PING 198.51.100.254 (198.51.100.254) from 198.51.100.11 cloudbr0: 56(84) bytes of data.\n'
+            '64 bytes from 198.51.100.254: icmp_seq=1 ttl=64 time=0.067 ms\n\n'
+            '--- 198.51.100.254 ping statistics ---\n'
+            '3 packets transmitted, 1 received, 66.6667% packet loss, time 2010ms\n')
+
+
+class Module(object):
+    def __init__(self, fake, ping='/usr/bin/ping'):
+        self.fake = fake
+        self.ping = ping
+
+    def run_command(self, args, **kwargs):
+        return self.fake(self, args, **kwargs)
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return self.ping
+
+
+@pytest.mark.parametrize('rc, out, err, expected', [
+    (1, SILENT, '', 'none of 3 pings to 203.0.113.254 through cloudbr100 answered'),
+    (1, SILENT, 'ping: Warning: source address might be selected on device other than: cloudbr100\n',
+     'none of 3 pings to 203.0.113.254 through cloudbr100 answered'),
+    (2, '', 'ping: SO_BINDTODEVICE cloudbr100: No such device\n', 'cloudbr100 does not exist on the host or has no '
+     'address to send from'),
+    (2, '', 'ping: connect: Network is unreachable\n', 'the host has no route to 203.0.113.254 through cloudbr100'),
+    (2, '', 'ping: 203.0.113.254: Name or service not known\n',
+     '203.0.113.254 is not an address and its name does not resolve'),
+    (2, '', 'ping: something new\nsecond line\n', 'ping to 203.0.113.254 through cloudbr100 failed (rc=2): '
+     'ping: something new; second line'),
+])
+def test_a_silent_target_is_told_in_plain_words(rc, out, err, expected):
+    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr100', '203.0.113.254'],
+                                   rc=rc, stdout=out, stderr=err)
+    result = probe.probe(Module(fake), '203.0.113.254', 'cloudbr100')
+    assert result['answered'] is False and result['reason'] == expected
+    assert result['item'] == {'target': '203.0.113.254', 'bridge': 'cloudbr100', 'count': 3}
+    assert 'SO_BINDTODEVICE' not in result['reason'] and 'pipe' not in result['reason']
+
+
+def test_one_answer_of_three_is_reachable():
+    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254'],
+                                   rc=0, stdout=ANSWERED)
+    result = probe.probes(Module(fake), [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}])[0]
+    assert result['answered'] is True and result['reason'] == '' and result['rc'] == 0
+
+
+def test_without_a_bridge_and_without_ping():
+    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-W', '2', '198.51.100.1'], rc=1,
+                                   stdout=SILENT.replace('3 packets transmitted', '1 packets transmitted'))
+    assert probe.probe(Module(fake), '198.51.100.1', count=1)['reason'] == 'none of 1 pings to 198.51.100.1 answered'
+    missing = probe.probe(Module(FakeRunCommand(), ping=None), '198.51.100.1')
+    assert missing['answered'] is False and missing['reason'].startswith('ping is not installed on the host')
