@@ -12,6 +12,7 @@ fake=$(mktemp -d)
 trap 'rm -rf "$fake"' EXIT
 printf '#!/bin/sh\necho "placeholder for netplan generate only" >&2\nexit 1\n' > "$fake/ovs-vsctl"
 chmod 755 "$fake/ovs-vsctl"
+# shellcheck disable=SC2016  # $1 expands in the inner shell, which gets the paths as arguments
 unshare --mount --propagation private sh -c \
   'mount -t overlay overlay -o lowerdir="$1":/usr/bin /usr/bin && shift && exec netplan generate --root-dir "$1"' \
   sh "$fake" "$root"

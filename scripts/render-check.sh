@@ -23,11 +23,11 @@ done
 for host in lb-debian ovs-debian; do
   f=$out/$host/etc/network/interfaces.d/cloudstack-kvm
   ifaces=$(ifquery -i "$f" --list --allow auto; ifquery -i "$f" --list --allow ovs 2>/dev/null || true)
-  for i in $(awk '$1 == "iface" {print $2}' "$f" | sort -u); do
+  while read -r i; do
     ifquery -i "$f" "$i" > /dev/null || { echo "ifquery cannot parse $i in $f"; fail=1; }
-  done
+  done < <(awk '$1 == "iface" {print $2}' "$f" | sort -u)
   [ -n "$ifaces" ] || { echo "ifquery lists no interface in $f"; fail=1; }
-  echo "ifquery parses $host: $(echo $ifaces | wc -w) auto/ovs interfaces"
+  echo "ifquery parses $host: $(wc -w <<< "$ifaces") auto/ovs interfaces"
 done
 for host in lb-ubuntu lb-debian lb-el9 lb-el7 ovs-ubuntu ovs-debian ovs-el9 ovs-el7; do
   [ -n "$(find "$out/$host" -type f)" ] || { echo "nothing rendered for $host"; fail=1; }

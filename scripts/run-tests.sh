@@ -5,7 +5,7 @@
 #   SKIP_LAB=1 scripts/run-tests.sh   everything but the lab tiers
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 export PATH=$top/.venv/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$top/.tmp/collections
 export ANSIBLE_CONFIG=$top/ansible.cfg

@@ -116,7 +116,7 @@ else
   no_services "$root"
   log "debootstrap second stage (configure packages, isolated namespaces)"
   in_root "$root" /debootstrap/debootstrap --second-stage >> "$work/debootstrap.log" 2>&1 ||
-    { tail -n 30 "$work/debootstrap.log" >&2; cat "$root/debootstrap/debootstrap.log" 2>/dev/null | tail -n 30 >&2;
+    { tail -n 30 "$work/debootstrap.log" >&2; tail -n 30 "$root/debootstrap/debootstrap.log" >&2 2>/dev/null;
       die "debootstrap second stage failed"; }
   rm -f "$root"/var/cache/apt/archives/*.deb
   log "caching the debootstrap as $base_tar"
@@ -130,6 +130,7 @@ t1=$(date +%s)
 # ships bonding, 8021q and openvswitch as modules. apt only downloads here (no maintainer
 # scripts run); the package is unpacked with tar so merged-/usr symlinks survive.
 log "downloading the Debian cloud kernel"
+# shellcheck disable=SC2016  # the script runs in the chroot, its variables expand there
 in_root "$root" --net /bin/sh -ec '
   apt-get -qq update
   pkg=$(apt-cache depends linux-image-cloud-amd64 | awk "/Depends: linux-image-[0-9]/ {print \$2; exit}")
@@ -146,6 +147,7 @@ cp "$here/customize.sh" "$root/usr/local/sbin/cskl-customize"
 in_root "$root" /usr/local/sbin/cskl-customize common
 
 # Package inventory for the manifest (before the flavours diverge).
+# shellcheck disable=SC2016  # dpkg-query's own format, not shell variables
 in_root "$root" dpkg-query -W -f '${Package}=${Version}\n' > "$work/packages.lock"
 
 log "container flavour"
