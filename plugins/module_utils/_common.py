@@ -8,6 +8,8 @@
 * How names sort (``natural_key``: eth2 before eth10), how tools are run (``C_LOCALE``,
   ``SBIN_DIRS``), how a value leaves Ansible's containers (``plain_copy``).
 * What marks a file as the collection's (``MARKER`` on a comment line: ``has_marker``).
+* The names and ranges every stage checks against: the systems (``RENDERERS``), Linux's interface
+  name limit, the VLAN ranges of a model bridge and of an Open vSwitch tag, the LACP modes.
 * The bond modes of Linux and Open vSwitch, with the kernel's numbers and texts.
 * ``ModuleFailure``: an error a module turns into ``fail_json(msg=..., **kwargs)``.
 """
@@ -27,6 +29,22 @@ SBIN_DIRS = ['/sbin', '/usr/sbin', '/usr/local/sbin']
 # Every file the collection writes carries this text in a comment line; a file without it is
 # not the collection's and is never pruned or edited as if it were.
 MARKER = 'cloudstack_kvm.networking'
+
+# --- names and ranges ----------------------------------------------------------------------------
+
+# The systems a host's network is written for, one renderer and one activation each
+# (kvm_network.renderer; ``auto`` chooses among them by the host's OS).
+RENDERERS = ('netplan', 'ifupdown', 'networkmanager', 'ifcfg')
+# Linux interface names: IFNAMSIZ is 16 bytes, the terminating NUL included.
+IFNAME_MAX = 15
+# 802.1Q VLAN ids a bridge of the model may use (0 and 4095 are reserved).
+VLAN_MIN = 1
+VLAN_MAX = 4094
+# An Open vSwitch port's tag column and a fake bridge's VLAN (ovs-vswitchd.conf.db(5): 0-4095).
+OVS_TAG_MAX = 4095
+# LACP on an Open vSwitch bond (ovs lacp column) and in the model; the ones that negotiate.
+LACP_MODES = ('off', 'active', 'passive')
+LACP_NEGOTIATING = ('active', 'passive')
 
 # --- bond modes ----------------------------------------------------------------------------------
 

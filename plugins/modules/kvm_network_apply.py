@@ -521,16 +521,15 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe, whole_host
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.applier import SYSTEMS
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.disruption import connection_addresses, refusal
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.read_back import read_back
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.snapshot import STATE_DIR
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS, ModuleFailure
 
 
 def argument_spec():
     return dict(
-        renderer=dict(type='str', required=True, choices=sorted(SYSTEMS)),
+        renderer=dict(type='str', required=True, choices=list(RENDERERS)),
         files=dict(type='list', elements='dict', required=True, options=dict(
             path=dict(type='str', required=True),
             content=dict(type='str', required=True),

@@ -317,7 +317,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import backup, write_atomic
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.netplan import NetplanCli
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, plain_copy
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import LACP_MODES, ModuleFailure, plain_copy
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import ModelError, normalise
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import netplan_file as _netplan
@@ -341,7 +341,7 @@ def argument_spec():
             updelay=dict(type='int'),
             downdelay=dict(type='int'),
             primary=dict(type='str'),
-            lacp=dict(type='str', choices=['off', 'active', 'passive']),
+            lacp=dict(type='str', choices=list(LACP_MODES)),
             lacp_rate=dict(type='str', choices=['slow', 'fast']),
             xmit_hash_policy=dict(type='str'),
             mtu=dict(type='int'),

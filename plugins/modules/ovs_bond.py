@@ -259,7 +259,7 @@ diff:
     after: {state: present, bridge: cloudbr0, interfaces: [eth0, eth4], bond_mode: balance-tcp}
 '''
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import OVS_BOND_MODES
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import LACP_MODES, OVS_BOND_MODES
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.port import BondPlanner
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.plan import (
     common_argument_spec,
@@ -274,7 +274,7 @@ def argument_spec():
         'port': {'type': 'str', 'required': True, 'aliases': ['name', 'bond']},
         'interfaces': {'type': 'list', 'elements': 'str'},
         'bond_mode': {'type': 'str', 'choices': list(OVS_BOND_MODES)},
-        'lacp': {'type': 'str', 'choices': ['off', 'active', 'passive']},
+        'lacp': {'type': 'str', 'choices': list(LACP_MODES)},
         'bond_updelay': {'type': 'int'},
         'bond_downdelay': {'type': 'int'},
         'state': {'type': 'str', 'default': 'present', 'choices': ['present', 'absent']},

@@ -22,6 +22,8 @@ import difflib
 import ipaddress
 import re
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import IFNAME_MAX
+
 HOST_KEY = 'host'
 HOST_SEPARATOR = '@'    # IAgentShell.hostLbAlgorithmSeparator
 LB_ALGORITHMS = ('static', 'roundrobin', 'shuffle')
@@ -59,7 +61,7 @@ AGENT_KEYS = frozenset((
 JAVA_FQCN_RE = re.compile(r'^(?:[A-Za-z_$][A-Za-z0-9_$]*\.)+[A-Za-z_$][A-Za-z0-9_$]*$')
 HOSTNAME_RE = re.compile(r'^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*'
                          r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$')
-IFNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$')
+IFNAME_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,%d}$' % (IFNAME_MAX - 1))
 
 
 # --- how the agent reads a value ---------------------------------------------------------------
@@ -178,7 +180,7 @@ def value_problems(wanted):
         elif key == DPDK_ENABLED and value.lower() not in ('true', 'false'):
             bad(key, value, 'use true or false (Java reads anything else as false)')
         elif key in BRIDGE_DEVICE_KEYS and not IFNAME_RE.match(value):
-            bad(key, value, 'give a device name of at most 15 characters (letters, digits, . _ - :)')
+            bad(key, value, 'give a device name of at most %d characters (letters, digits, . _ - :)' % IFNAME_MAX)
         elif key == HOST_KEY:
             _host_problems(value, bad)
     return problems

@@ -12,7 +12,7 @@ internal ports and interfaces.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import natural_key
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import LACP_NEGOTIATING, natural_key
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import int_or_none, lower_mac
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     BOND_MODE_DEFAULT,
@@ -108,7 +108,7 @@ def parse_ovs(rows):
             'bridge': port['bridge'],
             'mode': port['bond_mode'] or BOND_MODE_DEFAULT,
             'lacp': lacp,
-            'lacp_rate': (other.get('lacp-time') or 'slow') if lacp in ('active', 'passive') else None,
+            'lacp_rate': (other.get('lacp-time') or 'slow') if lacp in LACP_NEGOTIATING else None,
             'miimon': (int_or_none(other.get('bond-miimon-interval')) or 100) if detect == 'miimon' else 0,
             'updelay': port['bond_updelay'],
             'downdelay': port['bond_downdelay'],

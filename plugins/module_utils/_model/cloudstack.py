@@ -9,8 +9,8 @@ and the warnings about names the agent cannot use in full."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-IFNAMSIZ = 15
-VLAN_MAX = 4094
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import IFNAME_MAX as IFNAMSIZ, VLAN_MAX
+
 # The traffic types whose VLAN networks the agent gives a bridge of their own (BridgeVifDriver:
 # createVnetBr for guest and public networks, createStorageVnetBridgeIfNeeded for storage).
 VLAN_BRIDGE_TRAFFIC = ('guest', 'public', 'storage')

@@ -40,6 +40,11 @@ __metaclass__ = type
 import re
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import (
+    LACP_MODES,
+    LACP_NEGOTIATING,
+    RENDERERS as SYSTEMS,
+    VLAN_MAX,
+    VLAN_MIN,
     LINUX_BOND_MODE_NUMBERS,
     LINUX_BOND_MODES,
     LINUX_PRIMARY_MODES,
@@ -66,10 +71,9 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.v
 SCHEMA = 1
 
 BACKENDS = ('linux_bridge', 'openvswitch')
-RENDERERS = ('auto', 'netplan', 'ifupdown', 'networkmanager', 'ifcfg')
+RENDERERS = ('auto',) + SYSTEMS
 TRAFFIC_TYPES = ('management', 'guest', 'public', 'storage')
 
-LACP_MODES = ('off', 'active', 'passive')
 LACP_RATES = ('slow', 'fast')
 XMIT_HASH_POLICIES = ('layer2', 'layer2+3', 'layer3+4', 'encap2+3', 'encap3+4', 'vlan+srcmac')
 DATAPATH_TYPES = ('system', 'netdev')
@@ -324,7 +328,7 @@ class _Normaliser(AddressRules):
         if self.ovs and bond['lacp'] is None:
             bond['lacp'] = 'off'
 
-        negotiates = mode == '802.3ad' or bond['lacp'] in ('active', 'passive')
+        negotiates = mode == '802.3ad' or bond['lacp'] in LACP_NEGOTIATING
         if negotiates and len(members) < 2:
             how = 'mode 802.3ad' if mode == '802.3ad' else 'lacp ' + bond['lacp']
             chk.add(where, 'LACP (%s) with %d member%s' % (how, len(members), '' if len(members) == 1 else 's'),
@@ -332,7 +336,7 @@ class _Normaliser(AddressRules):
         if self.ovs and 0 < len(members) < 2 and not negotiates:
             chk.add(where, 'has one member; an Open vSwitch bond needs at least two',
                     'add a second NIC, or make the NIC itself the uplink of the bridge')
-        if self.ovs and mode == 'balance-tcp' and bond['lacp'] not in ('active', 'passive'):
+        if self.ovs and mode == 'balance-tcp' and bond['lacp'] not in LACP_NEGOTIATING:
             chk.add(where, 'bond_mode balance-tcp needs LACP (Open vSwitch falls back to active-backup without it)',
                     'set lacp: active (or passive), or use balance-slb / active-backup')
 
@@ -406,7 +410,7 @@ class _Normaliser(AddressRules):
                     chk.add(where, 'uplink %s is not a declared ethernet or bond' % uplink,
                             'declare %s under ethernets or bonds, or fix the name' % uplink)
 
-            br['vlan'] = as_int(chk, where, 'vlan', opts.get('vlan'), 1, 4094)
+            br['vlan'] = as_int(chk, where, 'vlan', opts.get('vlan'), VLAN_MIN, VLAN_MAX)
             if opts.get('vlan') is not None and uplink is None:
                 chk.add(where, 'has vlan %s but no uplink' % opts.get('vlan'),
                         'set uplink to the NIC or bond that carries the VLAN trunk')

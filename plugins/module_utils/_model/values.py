@@ -20,7 +20,8 @@ import difflib
 import ipaddress
 import re
 
-IFNAME_MAX = 15
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import IFNAME_MAX
+
 IFNAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 MAC_RE = re.compile(r'^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$')
 DOMAIN_RE = re.compile(r'^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*'

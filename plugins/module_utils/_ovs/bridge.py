@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import OVS_TAG_MAX
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     DATAPATH_DEFAULT,
     FAIL_MODE_DEFAULT,
@@ -123,8 +124,8 @@ class BridgePlanner(object):
         p = self.params
         if (p.get('parent') is None) != (p.get('vlan') is None):
             raise OvsParameterError('bridge %s: parent and vlan go together (a fake bridge needs both)' % self.name)
-        if p.get('vlan') is not None and not 0 <= p['vlan'] <= 4095:
-            raise OvsParameterError('bridge %s: vlan %d is out of range 0-4095' % (self.name, p['vlan']))
+        if p.get('vlan') is not None and not 0 <= p['vlan'] <= OVS_TAG_MAX:
+            raise OvsParameterError('bridge %s: vlan %d is out of range 0-%d' % (self.name, p['vlan'], OVS_TAG_MAX))
         if p.get('parent') is not None:
             given = [k for k in REAL_ONLY if p.get(k) is not None]
             if p.get('other_config_exclusive'):

@@ -13,6 +13,7 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import OVS_TAG_MAX
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import (
     OvsVsctl,
@@ -130,11 +131,11 @@ def port_vlan_argument_spec():
 def validate_vlan_params(params, name):
     """Range checks for tag (-1 removes it) and trunks, naming the object."""
     tag = params.get('tag')
-    if tag is not None and not -1 <= tag <= 4095:
-        raise OvsParameterError('%s: tag %d is out of range: use 0-4095, or -1 to remove the tag' % (name, tag))
+    if tag is not None and not -1 <= tag <= OVS_TAG_MAX:
+        raise OvsParameterError('%s: tag %d is out of range: use 0-%d, or -1 to remove the tag' % (name, tag, OVS_TAG_MAX))
     for t in params.get('trunks') or []:
-        if not 0 <= t <= 4095:
-            raise OvsParameterError('%s: trunk VLAN %d is out of range 0-4095' % (name, t))
+        if not 0 <= t <= OVS_TAG_MAX:
+            raise OvsParameterError('%s: trunk VLAN %d is out of range 0-%d' % (name, t, OVS_TAG_MAX))
 
 
 def wanted_port_columns(params, have, vlan=None):

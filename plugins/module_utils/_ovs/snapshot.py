@@ -10,6 +10,7 @@ one ovs-vsctl call: bridges (fake bridges found the way ovs-vsctl finds them), p
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import OVS_TAG_MAX
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     DATAPATH_DEFAULT,
     FAKE_BRIDGE_ID_PREFIX,
@@ -119,7 +120,7 @@ class OvsSnapshot(object):
         for real in list(bridges.values()):
             for pname in real['ports']:
                 port = ports[pname]
-                if port['fake_bridge'] and port['tag'] is not None and 0 <= port['tag'] <= 4095:
+                if port['fake_bridge'] and port['tag'] is not None and 0 <= port['tag'] <= OVS_TAG_MAX:
                     if port['name'] in bridges:
                         continue
                     bridges[port['name']] = {

@@ -10,6 +10,7 @@ entry point over all of them (``render``: a normalised model and a renderer name
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS as SYSTEMS
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import (
     RENDERERS as MODEL_RENDERERS,
     ModelError,
@@ -28,6 +29,10 @@ RENDERERS = {
     'networkmanager': networkmanager.render,
     'ifcfg': ifcfg.render,
 }
+
+
+def _one_of(names):
+    return ', '.join(names[:-1]) + ' or ' + names[-1]
 
 
 def render(model, renderer, options=None):
@@ -64,7 +69,7 @@ def resolve_renderer(model, facts=None, override=None, host=None):
     if not distro and not family:
         raise ModelError(['%skvm_network.renderer: renderer is auto but no OS facts are known for this host. '
                           'Fix: gather facts (gather_subset: [distribution]) or set kvm_network.renderer / '
-                          'kvm_network_renderer to netplan, ifupdown, networkmanager or ifcfg.' % prefix])
+                          'kvm_network_renderer to %s.' % (prefix, _one_of(SYSTEMS))])
     if distro == 'Ubuntu':
         return 'netplan'
     if distro == 'Debian' or family == 'Debian':
@@ -76,4 +81,4 @@ def resolve_renderer(model, facts=None, override=None, host=None):
             number = 0
         return 'ifcfg' if number and number <= 7 else 'networkmanager'
     raise ModelError(['%skvm_network.renderer: renderer is auto and %s (%s) is not a system this collection knows. '
-                      'Fix: set kvm_network.renderer to netplan, ifupdown, networkmanager or ifcfg.' % (prefix, distro, family)])
+                      'Fix: set kvm_network.renderer to %s.' % (prefix, distro, family, _one_of(SYSTEMS))])

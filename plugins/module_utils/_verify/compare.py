@@ -36,6 +36,7 @@ import ipaddress
 import re
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import (
+    LACP_NEGOTIATING,
     LINUX_PRIMARY_MODES,
     LINUX_XMIT_HASH_MODES,
     linux_bond_mode,
@@ -243,7 +244,7 @@ def _bonds(d, want, have, facts, ovs):
             d.scalar('bond', name, 'mode', bond['mode'], h.get('mode'))
             lacp = bond.get('lacp') or 'off'
             d.scalar('bond', name, 'lacp', lacp, h.get('lacp') or 'off')
-            if lacp in ('active', 'passive'):
+            if lacp in LACP_NEGOTIATING:
                 d.scalar('bond', name, 'lacp_rate', bond.get('lacp_rate') or 'slow', h.get('lacp_rate') or 'slow')
             primary_modes = ('active-backup',)
         else:
