@@ -229,7 +229,13 @@ options:
     type: int
     default: 5
   state_dir:
-    description: Where snapshots are kept.
+    description:
+      - Where snapshots are kept. Snapshots hold copies of the files a change replaces (which may hold
+        secrets) and the code a rollback runs as root, so their directories are created with mode
+        C(0700) and their files C(0600).
+      - A directory that another user can write to, or that does not belong to root, is refused, and so
+        is one below such a directory (a sticky directory such as C(/tmp) above a directory of root's is
+        allowed).
     type: path
     default: /var/lib/cloudstack-kvm/safe-apply
   connection_address:

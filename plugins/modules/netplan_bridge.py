@@ -315,7 +315,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import backup, write_atomic
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root, backup, write_atomic
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.netplan import NetplanCli
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import LACP_MODES, ModuleFailure, plain_copy
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._diff import DifferenceTracker
@@ -489,7 +489,7 @@ def track(before, after):
 
 def run(module, cli):
     params = module.params
-    real_path = _netplan.host_path(params['root_dir'], params['path'])
+    real_path = Root(params['root_dir']).real(params['path'])
     text, network = _netplan.read_owned(real_path)
     removed = []
     if params['state'] == 'present':

@@ -117,7 +117,8 @@ STAGE_IMPORTS = {
     '_ovs': set(),
     '_facts': {'_ovs'},
     '_verify': set(),
-    '_cloudstack': set(),
+    # The agent's devices are looked at with the facts reader and the Open vSwitch client.
+    '_cloudstack': {'_facts', '_ovs', '_model'},
     '_host': set(),
 }
 

@@ -28,9 +28,9 @@ import fcntl
 import json
 import os
 import shutil
-import tempfile
 import time
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 
 STATE_DIR = '/var/lib/cloudstack-kvm/safe-apply'
@@ -38,19 +38,52 @@ FINAL = ('confirmed', 'rolled_back', 'failed')
 
 
 def _write_bytes(path, data, mode=0o600):
-    """Write ``data`` atomically (a temporary file in the same directory, renamed)."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
-    fd, tmp = tempfile.mkstemp(prefix='.cloudstack-kvm-', dir=directory)
-    try:
-        with os.fdopen(fd, 'wb') as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write ``data`` atomically, readable by root only (saved files may hold secrets)."""
+    _private_dirs(os.path.dirname(path))
+    host_files.write_atomic(None, path, data, mode)
+
+
+def _private_dirs(directory):
+    """Create ``directory`` and the missing ones above it with mode 0700 (os.makedirs gives the
+    intermediate ones the umask's mode)."""
+    missing = []
+    while directory and not os.path.isdir(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    for path in reversed(missing):
+        os.mkdir(path, 0o700)
+        os.chmod(path, 0o700)
+
+
+def check_state_dir(real_base, root_dir='/'):
+    """Refuse a state directory another user could write to, or one below a directory another
+    user could write to (up to ``root_dir``, the host's /): whoever can write there can plant a
+    snapshot that a rollback runs as root. A sticky directory above it (/tmp) is safe as long as
+    what is below it belongs to root, as the walk checks."""
+    top = os.path.abspath(root_dir or '/')
+    path = os.path.abspath(real_base)
+    uid = os.geteuid()
+    below = None    # the directory under ``path`` checked last
+    while True:
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is not None:
+            sticky_above_ours = below is not None and st.st_mode & 0o1000
+            if st.st_mode & 0o022 and not sticky_above_ours:
+                raise ModuleFailure('state_dir %s: %s is writable by %s (mode %04o), so another user could plant a '
+                                    'snapshot that a rollback would run as root. Fix: chmod go-w %s, or choose '
+                                    'another state_dir' % (real_base, path, 'everyone' if st.st_mode & 0o002 else
+                                                           'its group', st.st_mode & 0o7777, path))
+            if st.st_uid not in (0, uid):
+                raise ModuleFailure('state_dir %s: %s belongs to uid %d, not to root. Fix: chown root %s, or choose '
+                                    'another state_dir' % (real_base, path, st.st_uid, path))
+            below = path
+        parent = os.path.dirname(path)
+        if path == top or parent == path:
+            return
+        path = parent
 
 
 def _json_bytes(data):
@@ -71,12 +104,13 @@ class Snapshot(object):
     @classmethod
     def create(cls, root, paths, info, ovs_rows=None, params=None, base=STATE_DIR):
         """Save ``paths`` (host paths, existing or not) and the rest; status ``armed``."""
+        check_state_dir(root.real(base), root.root_dir)
         now = time.time()
         sid = '%s%06d-%d' % (time.strftime('%Y%m%dT%H%M%S', time.gmtime(now)), int(now % 1 * 1000000), os.getpid())
         snap = cls(root, sid, base)
         while os.path.exists(snap.dir):
             snap = cls(root, sid + '-%d' % len(os.listdir(os.path.dirname(snap.dir))), base)
-        os.makedirs(os.path.join(snap.dir, 'files'), 0o700)
+        _private_dirs(os.path.join(snap.dir, 'files'))
         files = []
         for index, path in enumerate(sorted(set(paths))):
             real = root.real(path)
@@ -137,7 +171,7 @@ class Snapshot(object):
 
     def lock(self):
         """An exclusive lock on this snapshot (a file object: close it to unlock)."""
-        fh = open(os.path.join(self.dir, 'lock'), 'a')
+        fh = os.fdopen(os.open(os.path.join(self.dir, 'lock'), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), 'a')
         fcntl.flock(fh, fcntl.LOCK_EX)
         return fh
 

@@ -46,11 +46,6 @@ SECTIONS = ('ethernets', 'bonds', 'vlans', 'bridges')
 
 
 # -- the owned file -------------------------------------------------------------------------------
-def host_path(root_dir, path):
-    """``path`` (absolute, as on the host) below ``root_dir``."""
-    return os.path.join(root_dir or '/', path.lstrip('/'))
-
-
 def read_owned(real_path):
     """(text or None, network dict). Fails when the file exists but is not ours or not netplan."""
     if not os.path.exists(real_path):
