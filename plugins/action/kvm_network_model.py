@@ -14,18 +14,13 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.cloudstack import label_warnings
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.needs import host_needs
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import ModelError, normalise
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.desired import format_commands
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.renderers import (
-    RENDERERS,
-    render,
-    resolve_renderer,
-)
+from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _front_door as front_door
 
 ARGUMENT_SPEC = {
     'model': {'type': 'raw', 'required': True},
-    'renderer': {'type': 'str', 'choices': sorted(RENDERERS)},
+    'renderer': {'type': 'str', 'choices': list(RENDERERS)},
     'choose_renderer': {'type': 'bool', 'default': True},
     'render': {'type': 'bool', 'default': False},
     'header': {'type': 'str'},
@@ -66,9 +61,9 @@ class ActionModule(ActionBase):
             model = previous['model']    # normalised once per host and run: reuse it
         else:
             try:
-                model = normalise(args['model'], host)
-            except ModelError as err:
-                return dict(result, failed=True, msg=err.report(host))
+                model = front_door.validate(args['model'], host)
+            except front_door.FrontDoorError as err:
+                return dict(result, failed=True, msg=str(err))
             # Said once per host and run, when the model is first normalised.
             warnings = label_warnings(model)
             if warnings:
@@ -88,19 +83,14 @@ class ActionModule(ActionBase):
                 facts.update(gathered.get('ansible_facts') or {})
                 result['ansible_facts'] = gathered.get('ansible_facts') or {}
             try:
-                result['renderer'] = resolve_renderer(model, facts, override=args['renderer'], host=host)
-            except ModelError as err:
-                return dict(result, failed=True, msg=err.report(host))
+                result['renderer'] = front_door.choose_renderer(model, facts, args['renderer'], host)
+            except front_door.FrontDoorError as err:
+                return dict(result, failed=True, msg=str(err))
 
         if args['render']:
-            options = {'host': host, 'hostname': args['hostname'], 'ovs_database_only': args['ovs_database_only']}
-            if args['header']:
-                options['header'] = args['header']
             try:
-                rendered = render(model, result['renderer'], options)
-            except ValueError as err:
-                return dict(result, failed=True,
-                            msg='host %s: cannot render kvm_network with %s: %s' % (host, result['renderer'], err))
-            rendered['ovs_script'] = format_commands(rendered['ovs_commands'])
-            result['rendered'] = rendered
+                result['rendered'] = front_door.render_for_host(model, result['renderer'], host, args['hostname'],
+                                                                args['header'], args['ovs_database_only'])
+            except front_door.FrontDoorError as err:
+                return dict(result, failed=True, msg=str(err))
         return result

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters over the kvm_network model: validate/normalise it and render it for a system.
 
-Thin wrappers: the logic lives in plugins/module_utils (_model, _render, _ovs.desired).
+Thin wrappers over the controller's one front door (plugins/plugin_utils/_front_door.py), which
+the kvm_network_model action the roles use calls too: one code path, one error format.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -11,30 +12,25 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import ModelError
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.desired import format_commands
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.renderers import (
-    render,
-    resolve_renderer,
-)
-from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._filter import model_or_fail
+from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _front_door as front_door
 
 
-def _renderer(norm, facts, override, host):
+def _through_the_front_door(call, *args, **kwargs):
     try:
-        return resolve_renderer(norm, facts, override=override or None, host=host)
-    except ModelError as err:
-        raise AnsibleFilterError(err.report(host))
+        return call(*args, **kwargs)
+    except front_door.FrontDoorError as err:
+        raise AnsibleFilterError(str(err))
 
 
 def kvm_network_validate(data, host=None):
     """Validate and normalise a kvm_network mapping; fail with every problem at once."""
-    return model_or_fail(data, host)
+    return _through_the_front_door(front_door.validate, data, host)
 
 
 def kvm_network_renderer(data, facts=None, override=None, host=None):
     """The renderer a host gets: override, the model's renderer, or by OS facts."""
-    return _renderer(model_or_fail(data, host), facts, override, host)
+    model = kvm_network_validate(data, host)
+    return _through_the_front_door(front_door.choose_renderer, model, facts, override, host)
 
 
 def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, hostname=None,
@@ -45,17 +41,9 @@ def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, 
     ``ovs_database_only``: Open vSwitch settings a renderer cannot write (netplan: datapath_type
     netdev, STP, bond delays) are left to the database reconcile instead of failing.
     """
-    norm = model_or_fail(data, host)
-    name = _renderer(norm, facts, renderer, host)
-    options = {'host': host, 'hostname': hostname, 'ovs_database_only': bool(ovs_database_only)}
-    if header:
-        options['header'] = header
-    try:
-        out = render(norm, name, options)
-    except ValueError as err:
-        raise AnsibleFilterError('host %s: cannot render kvm_network with %s: %s' % (host, name, err))
-    out['ovs_script'] = format_commands(out['ovs_commands'])
-    return out
+    model = kvm_network_validate(data, host)
+    name = kvm_network_renderer(model, facts, renderer, host)
+    return _through_the_front_door(front_door.render_for_host, model, name, host, hostname, header, ovs_database_only)
 
 
 class FilterModule(object):

@@ -80,7 +80,7 @@ def test_a_bad_model_fails_once_with_every_problem():
 
 def test_the_model_is_normalised_once_per_host_and_run():
     first, dummy = run({'model': TWO_BRIDGES}, facts=UBUNTU)
-    with mock.patch.object(action_mod, 'normalise', side_effect=AssertionError('normalised again')):
+    with mock.patch.object(action_mod.front_door, 'validate', side_effect=AssertionError('normalised again')):
         again, dummy = run({'model': copy.deepcopy(TWO_BRIDGES), 'previous': first}, facts=UBUNTU)
     assert again['model'] == first['model'] and again['fingerprint'] == first['fingerprint']
     # Another model (or another host) is normalised afresh.
@@ -151,3 +151,20 @@ def test_no_vlan_bridge_warning_on_openvswitch():
     result, dummy = run({'model': model, 'choose_renderer': False})
     assert not result.get('failed'), result
     assert 'warnings' not in result
+
+
+@pytest.mark.parametrize('bad', [
+    {'backend': 'linux_bridge', 'bridges': {'cloudbr0': {'uplink': 'bond9'}}},
+    {'backend': 'linux_bridge', 'ethernets': {'eth0': {}}, 'bridges': {'cloudbr0': {'uplink': 'eth0', 'vlan': 5000}}},
+])
+def test_the_action_and_the_filters_refuse_a_model_in_the_same_words(bad):
+    """One front door: the action (what the roles call) and the filters fail with one text."""
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.cloudstack_kvm.networking.plugins.filter import kvm_network as filters
+    result, dummy = run({'model': bad, 'render': True, 'renderer': 'netplan'})
+    assert result['failed'] and 'host kvm1: bridge cloudbr0: ' in result['msg']
+    for call in (lambda: filters.kvm_network_validate(bad, 'kvm1'),
+                 lambda: filters.kvm_network_render(bad, 'netplan', host='kvm1')):
+        with pytest.raises(AnsibleFilterError) as failed:
+            call()
+        assert str(failed.value) == result['msg']
