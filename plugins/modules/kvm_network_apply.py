@@ -526,10 +526,11 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe, whole_host
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.disruption import connection_addresses, refusal
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.read_back import read_back
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.snapshot import STATE_DIR
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm.snapshot import STATE_DIR
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS, ModuleFailure
 
 

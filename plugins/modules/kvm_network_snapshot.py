@@ -211,8 +211,8 @@ units:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import snapshot as snapshots
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 

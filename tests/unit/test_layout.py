@@ -22,7 +22,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, 'plugins')
 PREFIX = 'ansible_collections.cloudstack_kvm.networking.plugins.module_utils'
-STAGES = ('_base', '_model', '_render', '_apply', '_ovs', '_facts', '_verify', '_cloudstack', '_host')
+STAGES = ('_base', '_model', '_render', '_apply', '_confirm', '_ovs', '_facts', '_verify', '_cloudstack', '_host')
 MAX_LINES = 600
 
 
@@ -66,7 +66,7 @@ def test_the_apply_module_ships_no_renderer():
     shipped = payload('kvm_network_apply')
     assert not [m for m in shipped if m.startswith('_render')], sorted(shipped)
     # What it does ship: the applier, the facts reader drift detection uses, the comparison, the OVS reconcile.
-    for needed in ('_apply.applier', '_facts.reader', '_verify.compare', '_ovs.state', '_model.normalise'):
+    for needed in ('_apply.applier', '_confirm.safe', '_facts.reader', '_verify.compare', '_ovs.state', '_model.normalise'):
         assert needed in shipped
 
 
@@ -114,6 +114,9 @@ STAGE_IMPORTS = {
     '_model': set(),
     '_render': {'_model', '_ovs'},
     '_apply': {'_model', '_facts', '_verify', '_ovs'},
+    # Commit-confirm wraps the apply core (it runs whole_host detached and rolls back with each
+    # system's own activation); the apply core never knows about it.
+    '_confirm': {'_apply', '_model', '_facts', '_verify', '_ovs'},
     '_ovs': set(),
     '_facts': {'_ovs'},
     '_verify': set(),
@@ -154,3 +157,24 @@ def test_every_command_is_run_by_the_host_layer():
                 if 'subprocess' in names:
                     offenders.append('%s:%d import subprocess' % (rel, node.lineno))
     assert offenders == []
+
+
+def test_the_applier_asks_its_system_and_never_tests_which_one_it_is():
+    """Each system's activation is behind the System interface: the applier holds no isinstance of
+    a system, no test of a system's name, and looks into no command's argv."""
+    path = os.path.join(PLUGINS, 'module_utils', '_apply', 'applier.py')
+    with open(path) as fh:
+        tree = ast.parse(fh.read(), path)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'isinstance':
+            found.append('line %d: isinstance(%s)' % (node.lineno, ast.unparse(node.args[1])))
+        if isinstance(node, ast.Subscript) and getattr(node.value, 'id', None) == 'argv':
+            found.append('line %d: %s' % (node.lineno, ast.unparse(node)))
+        if isinstance(node, ast.Compare) and any(isinstance(c, ast.Constant) and c.value in SYSTEM_NAMES
+                                                 for c in node.comparators):
+            found.append('line %d: %s' % (node.lineno, ast.unparse(node)))
+    assert found == []
+
+
+SYSTEM_NAMES = ('netplan', 'ifupdown', 'networkmanager', 'ifcfg')

@@ -195,9 +195,7 @@ class Applier(object):
                 continue
             reasons.setdefault(entry['interface'], 'drift')
         removed = set(n for n, why in reasons.items() if why == 'removed')
-        if isinstance(system, IfupdownSystem) and self.model['backend'] == 'linux_bridge':
-            # Re-creating a NIC, bond or VLAN device takes it out of the bond/VLAN/bridge built on
-            # it: those come down and up too (ifup of a bond does not re-add it to its bridge).
+        if system.rebuilds_dependents():
             for name in upward_closure(set(reasons) - removed, model_parents(self.model)):
                 reasons.setdefault(name, 'depends')
         self._defer_busy_bridges(reasons, removed)
@@ -300,10 +298,10 @@ class Applier(object):
             try:
                 self.runner.run(argv, what)
             except ModuleFailure as exc:
-                if argv[-1] == 'generate':
-                    self.restore([c for c in self.changes if c.path.endswith('.yaml')])
-                    exc.msg += ('. The previous netplan configuration was put back; nothing was applied. Fix the '
-                                'model or the other netplan files netplan complains about.')
+                undo = self.system.after_failure(argv, self.changes)
+                if undo is not None:
+                    self.restore(undo[0])
+                    exc.msg += '. ' + undo[1]
                 exc.kwargs.setdefault('files', files)
                 raise
         return files

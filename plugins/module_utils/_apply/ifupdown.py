@@ -37,6 +37,11 @@ class IfupdownSystem(System):
     name = 'ifupdown'
     deletes_bridges = 'all'
 
+    def rebuilds_dependents(self):
+        # ifdown/ifup of a Linux NIC, bond or VLAN device takes it out of the bond, VLAN or bridge
+        # built on it (ifup of a bond does not re-add it to its bridge). Open vSwitch ports come back.
+        return self.model['backend'] == 'linux_bridge'
+
     def backup_dir(self, path):
         return IFUPDOWN_BACKUP_DIR if os.path.dirname(path) == IFUPDOWN_DIR else None
 

@@ -179,6 +179,14 @@ class NetplanSystem(System):
 
     SECTION_KINDS = {'bridges': 'bridge', 'bonds': 'bond', 'vlans': 'vlan'}
 
+    def after_failure(self, argv, changes):
+        """``netplan generate`` refused the files: the previous ones go back, nothing was applied."""
+        if argv[-1] != 'generate':
+            return None
+        return ([c for c in changes if c.path.endswith('.yaml')],
+                'The previous netplan configuration was put back; nothing was applied. Fix the model or the other '
+                'netplan files netplan complains about.')
+
     def kind_of(self, definition):
         section, entry = json.loads(definition)
         if isinstance(entry, dict) and 'openvswitch' in entry:

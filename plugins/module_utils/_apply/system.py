@@ -111,3 +111,13 @@ class System(object):
         """(commands before the files change, commands after) for ``reasons`` {interface:
         added|changed|removed|depends|drift}; ``removed`` go down and stay down."""
         return [], []
+
+    def rebuilds_dependents(self):
+        """Whether re-activating a NIC, bond or VLAN device takes what is built on it down with it,
+        so those must be re-activated too (the applier then adds them, as ``depends``)."""
+        return False
+
+    def after_failure(self, argv, changes):
+        """When a command of the activation fails: (the changes to put back, what to tell the user),
+        or None to leave the files as written."""
+        return None

@@ -12,7 +12,7 @@ import stat
 
 import pytest
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import snapshot as snapshots
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 

@@ -28,7 +28,8 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model i
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import renderers as render_renderers
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import MARKER
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import rollback, whole_host
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import rollback
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.ifupdown import IfupdownSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply

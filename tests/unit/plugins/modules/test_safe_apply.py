@@ -25,7 +25,7 @@ from unittest import mock
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply, kvm_network_snapshot
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_kvm_network_apply import (
     CONVERGED,

@@ -43,10 +43,10 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base im
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import disruption as paths
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import macs
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import snapshot as snapshots
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.applier import SYSTEMS
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.rollback import Rollback
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm.rollback import Rollback
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.runner import Runner
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import (
     C_LOCALE,
@@ -69,7 +69,7 @@ APPLY_TIMEOUT = 300
 RUNNER = '''# Written by cloudstack_kvm.networking: runs this snapshot's apply or rollback without the controller.
 import sys
 sys.path.insert(0, %r)
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import safe
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
 sys.exit(safe.main(sys.argv[1:]))
 '''
 
