@@ -594,44 +594,50 @@ def check_read_back(params):
 
 
 def apply(module):
-    """Plan; nothing to do ends there. Otherwise refuse a disruptive change made without safe apply,
-    or apply it (under commit-confirm with safe_apply). Returns ``(result, warnings)``.
+    """Plan once; nothing to do ends there. Otherwise refuse a disruptive change made without safe
+    apply, or apply it: the same plan executed, or (safe_apply) handed to commit-confirm. The host's
+    network is read once for all of it. Returns ``(result, warnings, plan)``.
 
     Without safe apply and with no way to tell Ansible's address on the host (no SSH_CONNECTION,
-    no connection_address), there is nothing to plan first: the apply runs in one pass."""
+    no connection_address), there is nothing to decide before the change: plan and apply are one
+    pass."""
     params = module.params
     for key in ('confirm_timeout', 'apply_timeout', 'keep_snapshots'):
         if params[key] < 1:
             raise ModuleFailure('%s must be at least 1, not %d' % (key, params[key]))
     check_read_back(params)
     addresses = connection_addresses(params['connection_address'])
-    disruption = None
-    if module.check_mode or params['safe_apply'] or addresses:
-        planned, warnings = whole_host.run(whole_host.Planning(module))
-        if not planned['changed']:
-            planned['safe_apply'] = {'armed': False, 'would_arm': False}
-            return planned, warnings
-        disruption = safe.disruption_of(module, planned, addresses)
-        if disruption and disruption['disruptive'] and not params['safe_apply'] and not params['allow_disruptive']:
-            raise ModuleFailure(refusal(disruption), disruption=disruption)
-        if module.check_mode:
-            planned['safe_apply'] = {'armed': False, 'would_arm': params['safe_apply'],
-                                     'confirm_timeout': params['confirm_timeout'], 'disruption': disruption}
-            return planned, warnings
-        if params['safe_apply']:
-            return safe.commit_confirm(module, planned, disruption), warnings
-    result, warnings = whole_host.run(module)
+    plan = whole_host.Plan(module)      # planning changes nothing, whatever the mode
+    if not (module.check_mode or params['safe_apply'] or addresses):
+        result, warnings = whole_host.run(module, plan)
+        result['safe_apply'] = {'armed': False, 'would_arm': False, 'disruption': None}
+        return result, warnings, plan
+    planned, warnings = whole_host.run(whole_host.Planning(module), plan)
+    if not planned['changed']:
+        planned['safe_apply'] = {'armed': False, 'would_arm': False}
+        return planned, warnings, plan
+    disruption = safe.disruption_of(module, planned, addresses, plan.readings, plan.client)
+    if disruption and disruption['disruptive'] and not params['safe_apply'] and not params['allow_disruptive']:
+        raise ModuleFailure(refusal(disruption), disruption=disruption)
+    if module.check_mode:
+        planned['safe_apply'] = {'armed': False, 'would_arm': params['safe_apply'],
+                                 'confirm_timeout': params['confirm_timeout'], 'disruption': disruption}
+        return planned, warnings, plan
+    if params['safe_apply']:
+        return safe.commit_confirm(module, planned, disruption), warnings, plan
+    result, warnings = whole_host.run(module, plan)
     result['safe_apply'] = {'armed': False, 'would_arm': False, 'disruption': disruption}
-    return result, warnings
+    return result, warnings, plan
 
 
-def with_read_back(module, result):
+def with_read_back(module, result, plan):
     """The realised network and the pings, when asked for and when the host has nothing left to
-    confirm (a change under commit-confirm is read back after its confirmation instead)."""
+    confirm (a change under commit-confirm is read back after its confirmation instead). A call
+    that changed nothing hands back the network its plan read."""
     spec = module.params['read_back']
     if spec is None or module.check_mode or result.get('safe_apply', {}).get('armed'):
         return result
-    back = read_back(module, spec, module.params['root_dir'])
+    back = read_back(module, spec, plan.readings, plan.client)
     result['read_back'] = {'traffic': back['traffic']}
     result['ansible_facts'] = {'host_network': back['host_network']}
     return result
@@ -640,8 +646,8 @@ def with_read_back(module, result):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
-        result, warnings = apply(module)
-        result = with_read_back(module, result)
+        result, warnings, plan = apply(module)
+        result = with_read_back(module, result, plan)
     except Exception as exc:  # pylint: disable=broad-except  # the known ones become fail_json
         kwargs = whole_host.failure(exc)
         if kwargs is None:

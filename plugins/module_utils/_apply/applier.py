@@ -46,6 +46,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.r
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, natural_key
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import (
     COMPARE_SECTIONS,
+    SECTIONS as READ_BACK_SECTIONS,
     read_host_network,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.graph import (
@@ -135,10 +136,11 @@ def drift_diff(differences, model, live):
 class Applier(object):
     """Plans and (unless check mode) applies one rendered kvm_network on the host."""
 
-    def __init__(self, module, params, ovs_client=None):
+    def __init__(self, module, params, ovs_client=None, readings=None):
         self.module = module
         self.params = params
         self.ovs_client = ovs_client
+        self.readings = readings or HostReadings(module, params)
         self._ovs_snapshot = None
         self.reasons = {}
         self.model = params['model']
@@ -169,8 +171,7 @@ class Applier(object):
         self.changes = sorted(changes + edits, key=lambda c: c.path)
         self.affected = self.system.affected(self.changes)
         if p['activate'] and p['drift']:
-            live = read_host_network(self.module, COMPARE_SECTIONS, ovs='false', root=self.root.root_dir,
-                                     ovs_client=self.ovs_client)
+            live = self.readings.live(self.ovs_client)
             repair, self.drift_reported = detect_drift(self.model, live)
             for name in sorted(repair, key=natural_key):
                 if name not in self.affected:
@@ -323,17 +324,48 @@ class Applier(object):
         return [list(a) for a, dummy in self.conflict_commands + self.before + self.after]
 
 
-def run(module, params, ovs_client=None):
-    """Plan and (unless check mode) apply files, conflicts and activation; the result's file,
-    conflict, activation and drift parts, ``changed`` and ``diff`` for them, and warnings."""
-    applier = Applier(module, params, ovs_client)
-    applier.plan()
+class HostReadings(object):
+    """The host's live network for one call: read once, when first needed, and handed to the drift
+    check, the disruption analysis and the read-back; read again only after the call changed the
+    host (``changed``). ``count`` is how many reads were made. With a read-back asked for, the one
+    read has its sections and Open vSwitch settings (the drift check compares the same way)."""
+
+    def __init__(self, module, params):
+        self.module = module
+        self.root = params.get('root_dir') or '/'
+        spec = params.get('read_back') if not module.check_mode else None     # no read-back in check mode
+        self.sections = READ_BACK_SECTIONS if spec else COMPARE_SECTIONS
+        self.ovs = spec['ovs'] if spec else 'false'
+        self.ovs_timeout = spec['ovs_timeout'] if spec else 5
+        self._facts = None
+        self.count = 0
+
+    def live(self, ovs_client=None):
+        if self._facts is None:
+            self._facts = read_host_network(self.module, self.sections, ovs=self.ovs, ovs_timeout=self.ovs_timeout,
+                                            root=self.root, ovs_client=ovs_client)
+            self.count += 1
+        return self._facts
+
+    def changed(self):
+        self._facts = None
+
+
+def run(module, params, ovs_client=None, applier=None):
+    """Plan (unless ``applier`` comes planned) and, unless check mode, apply files, conflicts and
+    activation; the result's file, conflict, activation and drift parts, ``changed`` and ``diff``
+    for them, and warnings."""
+    if applier is None:
+        applier = Applier(module, params, ovs_client)
+        applier.plan()
     if module.check_mode:
         files = applier.planned_files()
         commands = applier.commands()
     else:
         files = applier.execute()
         commands = applier.runner.ran
+        if applier.changed:
+            applier.readings.changed()
     result = {
         'changed': applier.changed,
         'files': files,

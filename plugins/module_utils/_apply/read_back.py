@@ -14,11 +14,9 @@ __metaclass__ = type
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import probe
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import SECTIONS, read_host_network
 
-
-def read_back(module, spec, root='/'):
-    """{'host_network': facts, 'traffic': [ping results]} of the host as it is now."""
-    return {'host_network': read_host_network(module, SECTIONS, ovs=spec['ovs'], ovs_timeout=spec['ovs_timeout'],
-                                              root=root),
-            'traffic': probe.probes(module, spec['traffic'])}
+def read_back(module, spec, readings, client=None):
+    """{'host_network': facts, 'traffic': [ping results]} of the host as it is now: the call's one
+    reading (``applier.HostReadings``, read with the read-back's sections), read again only when the
+    call changed the host."""
+    return {'host_network': readings.live(client), 'traffic': probe.probes(module, spec['traffic'])}

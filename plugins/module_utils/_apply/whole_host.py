@@ -5,8 +5,9 @@
 # may change without notice.
 """The whole-host apply of kvm_network_apply: its parameters checked, the files, conflicts,
 activation and drift (``applier``), then the Open vSwitch reconcile (``_ovs.state``), then a
-gratuitous ARP for the addresses that moved (``announce``), as one result. The module runs it directly, or (safe apply) once to plan and once, detached from the
-SSH session, for real (``safe``).
+gratuitous ARP for the addresses that moved (``announce``), as one result. ``Plan`` plans once
+(reading the host once, ``applier.HostReadings``); ``run`` reports that plan in check mode or
+executes it. Under safe apply the detached run on the host plans afresh (another process, later).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -86,13 +87,31 @@ def ovs_diff(result):
             'before': text(before), 'after': text(after)}
 
 
-def run(module, ovs_client_factory=None):
-    """The whole apply (in check mode: the plan); returns ``(result, warnings)``."""
+class Plan(object):
+    """The whole host planned once (files, conflicts, drift, activation), to report in check mode
+    and to execute as it is: a real run after a plan neither reads nor plans again."""
+
+    def __init__(self, module, readings=None, ovs_client_factory=None):
+        params = module.params
+        check_params(params)
+        self.client = (ovs_client_factory or ovs_client)(module) if uses_ovs(params) else None
+        self.applier = applier.Applier(module, params, self.client, readings)
+        self.applier.plan()
+
+    @property
+    def readings(self):
+        return self.applier.readings
+
+
+def run(module, plan=None, ovs_client_factory=None):
+    """The whole apply of ``plan`` (planned now when not given); in check mode the plan's report.
+    Returns ``(result, warnings)``."""
     params = module.params
-    check_params(params)
+    if plan is None:
+        plan = Plan(module, ovs_client_factory=ovs_client_factory)
     state = params['ovs_state'] or {}
-    client = (ovs_client_factory or ovs_client)(module) if uses_ovs(params) else None
-    result, warnings = applier.run(module, params, client)
+    client = plan.client
+    result, warnings = applier.run(module, params, client, plan.applier)
     result['renderer'] = params['renderer']
     diff = result.pop('diff')
     if client is not None:
@@ -102,6 +121,8 @@ def run(module, ovs_client_factory=None):
         keys = ('changed', 'commands', 'differences', 'recreated', 'recreate_reason', 'foreign_ports')
         result['ovs'] = dict((k, ovs[k]) for k in keys)
         result['changed'] = result['changed'] or ovs['changed']
+        if ovs['changed'] and not module.check_mode:
+            plan.readings.changed()
         if ovs['changed'] and module._diff:
             diff.append(ovs_diff(ovs))
     result['activated']['announced'] = announce_moved(module, params, result)

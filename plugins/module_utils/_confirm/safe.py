@@ -53,10 +53,6 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common 
     SBIN_DIRS,
     ModuleFailure,
 )
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import (
-    COMPARE_SECTIONS,
-    read_host_network,
-)
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import restore as ovs_restore
 
 UNIT_PREFIX = 'cloudstack-kvm'
@@ -195,14 +191,12 @@ def _module_params(params):
 
 # --- the module side ------------------------------------------------------------------------------
 
-def disruption_of(module, planned, addresses):
-    """Whether ``planned`` touches the path Ansible connects through (``disruption.analyse``)."""
-    params = module.params
+def disruption_of(module, planned, addresses, readings, client=None):
+    """Whether ``planned`` touches the path Ansible connects through (``disruption.analyse``), from
+    the network the plan read (``readings``: read now only when the plan did not need it)."""
     if not addresses:
         return None
-    client = whole_host.ovs_client(module) if whole_host.uses_ovs(params) else None
-    facts = read_host_network(module, COMPARE_SECTIONS, ovs='false', root=params['root_dir'], ovs_client=client)
-    return paths.analyse(facts, params['model'], addresses, planned)
+    return paths.analyse(readings.live(client), module.params['model'], addresses, planned)
 
 
 def commit_confirm(module, planned, disruption):

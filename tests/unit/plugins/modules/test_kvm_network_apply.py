@@ -986,7 +986,7 @@ def test_ovs_ifupdown_rollback_creates_bridges_with_the_snapshots_macs(tmp_path,
 def test_rerun_reads_the_network_back_and_pings_in_the_same_call(debian):
     model = model_of(TWO_BRIDGES)
     ifupdown_first_apply(debian, model)
-    fake = expect_live(expect_live(HostFake()))
+    fake = expect_live(HostFake())     # one read: the drift check's, handed to the read-back
     fake.expect(argv=[SBIN + 'nmcli', '--terse', '--fields', 'DEVICE,NAME,FILENAME', 'connection', 'show', '--active'],
                 rc=10, stderr='NetworkManager is not running')
     ping = [SBIN + 'ping', '-n', '-c', '2', '-W', '2', '-I', 'cloudbr0', '198.51.100.1']
@@ -998,8 +998,9 @@ def test_rerun_reads_the_network_back_and_pings_in_the_same_call(debian):
         {'bridge': 'cloudbr1', 'target': '203.0.113.1'}]})
     result, fake = apply(args, fake)
     assert result['changed'] is False
-    # Reads only: the drift check's, the read-back's, and the pings.
-    assert fake.argvs[-2:] == [ping, silent]
+    # Reads only, each once: the network (drift check and read-back alike), then the pings.
+    assert fake.argvs == list(IP_READS) + [fake.argvs[4], ping, silent]
+    assert [argv for argv in fake.argvs if argv in IP_READS] == list(IP_READS)
     facts = result['ansible_facts']['host_network']
     assert facts['addresses']['cloudbr0'][0]['address'] == '198.51.100.11'
     assert facts['model']['bridges']['cloudbr0']['addresses'] == ['198.51.100.11/24']
@@ -1032,3 +1033,48 @@ def test_read_back_targets_are_checked_before_anything_runs(debian, target, mess
         result, fake = run_module(kvm_network_apply.main, args, run_command=HostFake())
     assert result['failed'] is True and fake.argvs == []
     assert result['msg'] == message
+
+
+class CountingReads(object):
+    """read_host_network wrapped: how often one kvm_network_apply call reads the host."""
+
+    def __init__(self):
+        self.count = 0
+
+    def patch(self):
+        from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import applier as applier_mod
+        real = applier_mod.read_host_network
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return real(*args, **kwargs)
+        return mock.patch.object(applier_mod, 'read_host_network', counted)
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_one_read_and_one_plan_per_call_when_ansibles_address_is_known(debian, check_mode):
+    """With SSH_CONNECTION the call plans (drift read), checks the connection path, and applies: one
+    read of the network for all three, one plan (the activation planned once)."""
+    model = model_of(TWO_BRIDGES)
+    ifupdown_first_apply(debian, model)
+    drifted = list(CONVERGED)
+    drifted[1] = drifted[1].replace('198.51.100.11', '198.51.100.99')     # cloudbr0's address changed by hand
+    fake = expect_live(HostFake(), tuple(drifted))
+    if not check_mode:
+        fake.expect(match=lambda argv: os.path.basename(argv[0]) in ('ifdown', 'ifup', 'arping', 'ip'), repeat=True)
+    args = args_for(model, 'ifupdown', debian, safe_apply=False, allow_disruptive=True)
+    reads = CountingReads()
+    plans = []
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import applier as applier_mod
+    real_plan = applier_mod.Applier.plan
+
+    def counted_plan(self):
+        plans.append(1)
+        return real_plan(self)
+    with reads.patch(), mock.patch.object(applier_mod.Applier, 'plan', counted_plan), \
+            mock.patch.dict(os.environ, {'SSH_CONNECTION': '198.51.100.254 50000 198.51.100.99 22'}):
+        result, fake = apply(args, fake, check_mode=check_mode)
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is True and result['drift']
+    assert reads.count == 1 and len(plans) == 1
+    assert [argv for argv in fake.argvs if argv in IP_READS] == list(IP_READS)
