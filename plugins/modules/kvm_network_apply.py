@@ -22,21 +22,26 @@ description:
     (content or mode), atomically, after a backup of the previous content. A file at a rendered path that
     lacks the collection's marker line (for example the installer's C(ifcfg-eth0)) is backed up and
     replaced, and listed in RV(replaced_foreign). With O(prune), files the collection owned and the model
-    no longer has are removed (backed up), and only files matching an O(owned) glob B(and) carrying the
+    no longer has are removed (backed up), and only files matching an O(owned) glob (with ifcfg, any
+    C(ifcfg-*), C(route-*) or C(route6-*) file in C(/etc/sysconfig/network-scripts)) B(and) carrying the
     O(marker) line, never anything else. So a bridge dropped from the inventory goes away on the host.
   - B(Configuration the collection does not own.) ifupdown - stanzas in C(/etc/network/interfaces) and
     other C(/etc/network/interfaces.d) files for interfaces the model manages are commented out in place
     (backed up), and C(/etc/network/interfaces) gets a C(source) line for the collection's file when
     nothing sources it. NetworkManager - other profiles bound to a managed interface (for example
-    C(Wired connection 1)) get C(connection.autoconnect no); they are never deleted. netplan - other
-    netplan files that configure a managed interface are reported with a warning (netplan merges all its
-    files; the collection's C(60-) file wins where both set a key), and as a conflict in RV(conflicts)
-    when netplan would keep DHCP on the interface. ifcfg - other C(ifcfg-*) files for a managed device
-    are reported.
+    C(Wired connection 1)) get C(connection.autoconnect no); they are never deleted. netplan - entries for a
+    managed interface in other netplan files are removed from those files (backed up, with a comment saying
+    so) and listed in RV(conflicts) (netplan merges all its files, so a definition left there would fight
+    ours); when the file is cloud-init's, cloud-init's network configuration is turned off in
+    C(/etc/cloud/cloud.cfg.d/99-cloudstack-kvm-network.cfg) so it is not written again at boot. ifcfg -
+    other C(ifcfg-*) files for a managed device are reported.
   - B(Activation) (O(activate=true)) touches only what changed, found by comparing the old and new
     definition of every interface. netplan - C(netplan generate), then C(netplan apply); systemd-networkd
-    then reconfigures what changed and does not take unchanged links down. If C(netplan generate) fails,
-    the previous files are put back and nothing is applied. ifupdown - C(ifdown --force IFACE) with the
+    then reconfigures what changed and does not take unchanged links down. Then C(ip link set up) for bond
+    members (systemd-networkd 252 can leave them down), and for interfaces the model no longer has,
+    C(ip link set nomaster) (NICs) and C(ip link delete) (bridges, bonds, VLAN devices), which
+    C(netplan apply) leaves behind. If C(netplan generate) fails, the previous files are put back and
+    nothing is applied. ifupdown - C(ifdown --force IFACE) with the
     old definition before the files change, C(ifup IFACE) after, in dependency order (NICs, bonds, VLAN
     devices, bridges; Open vSwitch bridges, then fake bridges, then ports); a bond or VLAN device that is
     re-created takes the bridge or VLAN built on it along. NetworkManager - C(nmcli connection load) for
@@ -45,16 +50,19 @@ description:
     ifcfg (EL7) - C(ifdown)/C(ifup) per changed device as for ifupdown. The networking service is never
     restarted. A second run with the same input runs no activation command.
   - B(Guests.) With ifupdown and ifcfg, C(ifdown) of a bridge deletes it, and the ports CloudStack and
-    libvirt plugged into it (C(vnet*)) with it. A bridge that carries ports the model does not describe
-    is therefore not restarted (nor what would be re-added to it); its files are written, the result lists
-    it in RV(activated.deferred) with a warning, and the change takes effect at its next restart, unless
-    O(restart_bridges_with_guests=true).
+    libvirt plugged into it (C(vnet*)) with it; with netplan and NetworkManager only a bridge the model no
+    longer has is deleted. A bridge that would be deleted while it carries ports the model does not
+    describe is therefore not restarted (nor what would be re-added to it); its files are written, the
+    result lists it in RV(activated.deferred) with a warning, and the change takes effect at its next
+    restart, unless O(restart_bridges_with_guests=true).
   - B(Open vSwitch) (backend C(openvswitch)), after activation - one snapshot of the database, then one
     C(ovs-vsctl) transaction that brings it to O(ovs_state) - bridges and their C(datapath_type), fake
     bridges (parent and VLAN, and C(fake_bridge=true) on the port NetworkManager creates without it, so
     C(ovs-vsctl br-exists) and the CloudStack agent find the bridge), bond ports with their members and
     options, the MTU of the bridges' internal interfaces. It uses the planners of the C(ovs_bridge),
-    C(ovs_bond) and C(ovs_port) modules. Bridges the model does not name, and ports on a managed bridge
+    C(ovs_bond) and C(ovs_port) modules; STP and C(stp-forward-delay) too. A port named after a model NIC
+    or bond that holds an interface the model's own port needs is removed. The database is read again
+    after the transaction, and the module fails if it still differs. Bridges the model does not name, and ports on a managed bridge
     that are not the model's (guests' C(vnet*)/C(vif*) ports, anything added by hand), are left alone and
     listed in RV(ovs.foreign_ports). A bridge removed from the model is removed by the network
     configuration (C(ifdown), C(netplan apply), NetworkManager), not by this reconcile.
@@ -82,15 +90,21 @@ description:
     O(cloudstack_kvm.networking.kvm_network_snapshot#module:action=confirm), which reports what the apply did;
     without it the host rolls the change back by itself. An apply that fails is rolled back at once, and the
     confirmation says why. RV(safe_apply) says what to confirm. See docs/safe-apply.md.
-  - B(Consent.) A change that re-activates the interface holding the address Ansible connects through (the
-    server side of C(SSH_CONNECTION), or O(connection_address)), anything under it, or the bridge the model
-    moves that address to is refused without O(safe_apply) unless O(allow_disruptive=true).
+  - B(Consent.) A change that re-activates or reconciles (Open vSwitch, a drift repair in place) the
+    interface holding the address Ansible connects through (the server side of C(SSH_CONNECTION), or
+    O(connection_address)), anything the model builds under it (its port, uplink, VLAN device, parent,
+    bond members), or the bridge the model moves that address to is refused without O(safe_apply) unless
+    O(allow_disruptive=true), in check mode too. When the host cannot tell Ansible's address, no check is
+    made.
+  - B(One read, one plan.) The call plans once and reads the host's network once (for the drift check, the
+    consent check and, when nothing changed, the read-back); a real run after the plan executes that plan.
   - Check mode computes all of it and runs only read-only commands (C(ip -j), C(nmcli connection show),
     C(ovs-vsctl list)); RV(activated.commands) and RV(ovs.commands) then hold what a real run would run.
     Open vSwitch commands predicted in check mode assume the database as it is now; a real run reads it
     again after activation, so it may have less to do.
   - "RV(files.backups) and RV(files.created) say how to restore the previous files, and O(activate=false)
-    writes files and the database without touching links."
+    writes files, turns off conflicting NetworkManager profiles and reconciles the database without
+    re-activating links."
 requirements:
   - The renderer's tool on the managed host - netplan (netplan.io), ifupdown (with ifenslave, vlan and
     bridge-utils for Linux bridges), NetworkManager (nmcli; NetworkManager-ovs for Open vSwitch) or EL7
@@ -130,7 +144,9 @@ options:
         type: str
         required: true
       content:
-        description: The whole file.
+        description:
+          - The whole file. It must carry O(marker) in a comment line, or the module fails before touching
+            the host (so do a relative O(files[].path) and a O(files[].mode) that is not octal).
         type: str
         required: true
       mode:
@@ -172,8 +188,9 @@ options:
     default: true
   activate:
     description:
-      - Bring what changed live (see the description). C(false) writes the files and reconciles the Open
-        vSwitch database only, and skips the live drift check.
+      - Bring what changed live (see the description). C(false) writes the files, turns off conflicting
+        NetworkManager profiles and reconciles the Open vSwitch database only, and skips the live drift
+        check.
     type: bool
     default: true
   prune:
@@ -189,8 +206,9 @@ options:
     default: true
   restart_bridges_with_guests:
     description:
-      - With ifupdown and ifcfg, restart a bridge even when it carries ports the model does not describe
-        (guests' ports, which the restart removes).
+      - Restart a bridge even when it carries ports the model does not describe (guests' ports, which the
+        restart removes) - with ifupdown and ifcfg any bridge re-activated, with netplan and NetworkManager a
+        bridge the model no longer has.
     type: bool
     default: false
   reconcile_ovs:
@@ -215,17 +233,21 @@ options:
     type: bool
     default: false
   confirm_timeout:
-    description: With O(safe_apply), seconds the host waits for the confirmation once the change is live.
+    description: With O(safe_apply), seconds the host waits for the confirmation once the change is live (at least 1).
     type: int
     default: 120
   apply_timeout:
     description:
-      - With O(safe_apply), seconds the detached apply may take; the change is rolled back when it is not done
-        by then (O(confirm_timeout) later).
+      - With O(safe_apply), seconds the detached apply may take (at least 1). A watchdog timer rolls the
+        change back O(apply_timeout) + O(confirm_timeout) seconds after the module returns unless the apply
+        has finished by then (it then waits O(confirm_timeout) for the confirmation).
     type: int
     default: 300
   keep_snapshots:
-    description: Finished snapshots kept on the host (oldest removed first).
+    description:
+      - With O(safe_apply), how many finished snapshots the host keeps when it rolls this change back by
+        itself (oldest removed first, armed ones never; at least 1). A confirmation prunes by
+        M(cloudstack_kvm.networking.kvm_network_snapshot)'s O(cloudstack_kvm.networking.kvm_network_snapshot#module:keep_snapshots).
     type: int
     default: 5
   state_dir:
@@ -257,7 +279,10 @@ options:
     type: dict
     suboptions:
       ovs:
-        description: Whether the Open vSwitch tables are read, as M(cloudstack_kvm.networking.host_network_facts)'s C(ovs).
+        description:
+          - Whether the Open vSwitch tables are read, as M(cloudstack_kvm.networking.host_network_facts)'s C(ovs).
+          - When O(ovs_state) names bridges, the tables are read through the reconcile's own client
+            (O(ovs_database), O(ovs_timeout)); otherwise from ovs-vsctl's default database.
         type: str
         choices: [auto, 'true', 'false']
         default: auto
@@ -343,11 +368,13 @@ RETURN = r'''
 read_back:
   description:
     - The pings of O(read_back.traffic) at the end of the call - C(traffic), one result per target (C(item),
-      C(rc), C(stdout_lines), C(stderr_lines)). The network itself is in RV(ansible_facts.host_network).
+      C(rc), C(stdout_lines), C(stderr_lines), C(answered), and C(reason), which says what did not answer and why, in
+      plain words). The network itself is in RV(ansible_facts.host_network).
   returned: when O(read_back) is given, outside check mode, and no change waits for its confirmation
   type: dict
   sample: {"traffic": [{"item": {"bridge": "cloudbr0", "target": "198.51.100.1", "count": 3}, "rc": 0,
-           "stdout_lines": ["3 packets transmitted, 3 received, 0% packet loss, time 2003ms"], "stderr_lines": []}]}
+           "stdout_lines": ["3 packets transmitted, 3 received, 0% packet loss, time 2003ms"], "stderr_lines": [],
+           "answered": true, "reason": ""}]}
 ansible_facts:
   description: With O(read_back), the host's network as it is at the end of the call.
   returned: when RV(read_back) is
@@ -399,8 +426,9 @@ replaced_foreign:
 conflicts:
   description:
     - Configuration the collection does not own that configured a managed interface, and what was done
-      (C(commented_out), C(source_added), C(autoconnect_off), C(reported)). netplan entries say whether
-      netplan would keep DHCP on the interface (C(dhcp)).
+      (C(commented_out), C(source_added), C(autoconnect_off), C(reported), C(taken_over),
+      C(cloud_init_network_disabled)). netplan entries name the C(interface), its C(netplan_id) and
+      C(section), and whether the removed entry had DHCP on (C(dhcp)).
   returned: always
   type: list
   elements: dict
@@ -434,7 +462,7 @@ activated:
       description: "C({interface, address}) - the IPv4 addresses announced by gratuitous ARP after the change
         (from the re-activated interfaces, and the model's bridges when Open vSwitch changed), so that
         neighbours stop sending to the MAC an address had before it moved (an Open vSwitch bridge has a MAC
-        of its own). Empty in check mode."
+        of its own). Empty in check mode, when a safe apply is armed, and below a O(root_dir)."
       type: list
       elements: dict
   sample:
@@ -445,7 +473,8 @@ activated:
     announced: [{interface: cloudbr1, address: 198.51.100.21}]
 drift:
   description: Interfaces whose live state differed from the model although their files did not change,
-    with the differences; they were (in check mode, would be) re-activated.
+    with the differences; they were (in check mode, would be) re-activated or repaired in place, unless
+    listed in RV(activated.deferred).
   returned: always
   type: list
   elements: dict
@@ -460,25 +489,30 @@ safe_apply:
       description: The host rolls the change back unless it is confirmed (a snapshot was taken, a timer runs).
       type: bool
     starts_in:
-      description: Seconds after the module's answer at which the host starts applying the change.
+      description: Seconds after the module's answer at which the host starts applying the change (when armed).
       type: int
     would_arm:
-      description: In check mode, whether a real run would be commit-confirmed.
+      description: In check mode, whether a real run would be commit-confirmed (false in a real run that is not armed).
       type: bool
     id:
-      description: The snapshot to confirm (O(cloudstack_kvm.networking.kvm_network_snapshot#module:id)).
+      description: The snapshot to confirm (O(cloudstack_kvm.networking.kvm_network_snapshot#module:id)), when armed.
       type: str
     path:
-      description: The snapshot's directory on the host.
+      description: The snapshot's directory on the host, when armed.
       type: str
+    units:
+      description: The transient systemd timers armed (the watchdog and the detached apply), when armed.
+      type: list
+      elements: str
     confirm_timeout:
-      description: Seconds the host waits for the confirmation.
+      description: Seconds the host waits for the confirmation (when armed, and in check mode with a change).
       type: int
     disruption:
       description:
         - "Whether the change touches the path Ansible connects through: C(address), C(interface) (which holds
           it now), C(path) (what is under it, and the bridge the model puts it on), C(touched) (what the change
-          re-activates of that), C(disruptive). Null when the host cannot tell which address Ansible uses."
+          re-activates of that), C(disruptive). Null when the host cannot tell which address Ansible uses, or
+          that address is neither on the host nor in the model; absent when nothing changes."
       type: dict
   sample:
     armed: true
@@ -489,7 +523,7 @@ safe_apply:
                  disruptive: true}
 ovs:
   description: The Open vSwitch reconcile (only with a non-empty O(ovs_state) and O(reconcile_ovs)).
-  returned: when the model's backend is openvswitch
+  returned: when O(reconcile_ovs) and O(ovs_state) names any bridge
   type: dict
   contains:
     changed:
