@@ -9,7 +9,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # Standard attributes of a module that changes the host.
+    # Standard attributes of every module of the collection: each is in the action group
+    # (meta/runtime.yml), so module_defaults can set its options once.
     DOCUMENTATION = r'''
 options: {}
 attributes:
@@ -17,11 +18,6 @@ attributes:
     description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-'''
-
-    ACTIONGROUP = r'''
-options: {}
-attributes:
   action_group:
     description: Use C(group/cloudstack_kvm.networking.networking) in C(module_defaults) to set defaults for this module.
     support: full
@@ -43,24 +39,11 @@ attributes:
       - This action does not modify state.
 '''
 
+    # A module that returns ansible_facts (use with INFO_MODULE).
     FACTS = r'''
 options: {}
 attributes:
   facts:
     description: Action returns an C(ansible_facts) dictionary that will update existing host facts.
-'''
-
-    FACTS_MODULE = r'''
-options: {}
-attributes:
-  check_mode:
-    support: full
-    details:
-      - This action does not modify state.
-  diff_mode:
-    support: N/A
-    details:
-      - This action does not modify state.
-  facts:
     support: full
 '''

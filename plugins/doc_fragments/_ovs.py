@@ -32,4 +32,47 @@ options:
         (C(ovs-vsctl --timeout)).
     type: int
     default: 10
+requirements:
+  - ovs-vsctl on the managed host (tested with Open vSwitch 3.1; the commands and columns used also exist in 2.x releases such as the seed's 2.9)
+seealso:
+  - name: ovs-vsctl(8)
+    description: The command these modules run.
+    link: https://www.openvswitch.org/support/dist-docs/ovs-vsctl.8.html
+'''
+
+    # A port on a bridge (ovs_port, ovs_bond): where it is, its VLAN settings, its Port columns.
+    PORT = r'''
+options:
+  bridge:
+    description:
+      - The bridge the port belongs on. Required when O(state=present).
+      - May name a fake bridge (a VLAN bridge made with C(ovs-vsctl add-br NAME PARENT VLAN)); that is
+        the same as its parent bridge with O(tag) set to the fake bridge's VLAN.
+      - With O(state=absent), when given, the port is removed only if it is on this bridge.
+    type: str
+  tag:
+    description:
+      - VLAN tag of the port (access VLAN), 0-4095. C(-1) removes the tag.
+    type: int
+  trunks:
+    description:
+      - VLANs the port trunks. An empty list removes all trunks (the port then trunks every VLAN).
+    type: list
+    elements: int
+  vlan_mode:
+    description:
+      - The VLAN mode of the port.
+    type: str
+    choices: [access, native-tagged, native-untagged, trunk, dot1q-tunnel]
+  other_config_exclusive:
+    description:
+      - When true, the Port's C(other_config) ends up with exactly the keys in O(other_config) (none if it
+        is not given); other keys are removed.
+    type: bool
+    default: false
+  external_ids:
+    description:
+      - Keys of the Port C(external_ids) column. Only the keys given are managed; a key given with a
+        null value is removed.
+    type: dict
 '''

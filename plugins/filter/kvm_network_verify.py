@@ -12,6 +12,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.probe import target_problems
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.compare import compare, drop_ignored
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.summary import summary
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._filter import model_or_fail
@@ -43,6 +44,16 @@ def kvm_network_drop_ignored(differences, ignore):
     return drop_ignored(differences, ignore)
 
 
+def kvm_network_traffic_problems(targets, data, host=None):
+    """What is wrong with kvm_network_verify_traffic for this model (empty when nothing is): the same
+    checks the modules that ping make, on the controller, before any host is touched."""
+    if not is_sequence(targets):
+        raise AnsibleFilterError('kvm_network_traffic_problems: the input must be a list of {bridge, target, count}, '
+                                 'not %r' % (targets,))
+    model = model_or_fail(data, host)
+    return target_problems(targets, 'kvm_network_verify_traffic', model['bridges'])
+
+
 def kvm_network_summary(host_network, host=None):
     """The realised network of a host as text readable like brctl show / ovs-vsctl show."""
     if not isinstance(host_network, dict):
@@ -59,4 +70,5 @@ class FilterModule(object):
             'kvm_network_differences': kvm_network_differences,
             'kvm_network_drop_ignored': kvm_network_drop_ignored,
             'kvm_network_summary': kvm_network_summary,
+            'kvm_network_traffic_problems': kvm_network_traffic_problems,
         }

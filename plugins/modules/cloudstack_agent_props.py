@@ -57,7 +57,6 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.files
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
 attributes:
   check_mode:
     support: full

@@ -39,9 +39,8 @@ requirements:
   - nmcli on the managed host to tell which interfaces NetworkManager owns (optional)
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
   - cloudstack_kvm.networking._attributes.facts
-  - cloudstack_kvm.networking._attributes.facts_module
+  - cloudstack_kvm.networking._attributes.info_module
 options:
   gather:
     description:
@@ -281,14 +280,13 @@ def main():
                         choices=['all'] + list(SECTIONS)),
             ovs=dict(type='str', default='auto', choices=['auto', 'true', 'false']),
             ovs_timeout=dict(type='int', default=5),
-            traffic=dict(type='list', elements='dict', default=[], options=dict(
-                target=dict(type='str', required=True),
-                bridge=dict(type='str', required=True),
-                count=dict(type='int', default=3),
-            )),
+            traffic=probe.targets_argument_spec(),
         ),
         supports_check_mode=True,
     )
+    problems = probe.target_problems(module.params['traffic'], 'traffic')
+    if problems:
+        module.fail_json(msg='; '.join(problems))
     try:
         facts = gather(module)
     except NetFactsError as e:

@@ -38,7 +38,6 @@ description:
     argument.
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
 attributes:
   check_mode:
     support: full

@@ -112,7 +112,6 @@ requirements:
   - PyYAML on the host for the netplan renderer (netplan itself needs it).
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
 attributes:
   check_mode:
     support: full
@@ -556,10 +555,9 @@ ovs:
     foreign_ports: [{bridge: cloudbr0, port: vnet0, guest: true}]
 '''
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import probe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.disruption import connection_addresses, refusal
@@ -599,32 +597,19 @@ def argument_spec():
         read_back=dict(type='dict', options=dict(
             ovs=dict(type='str', default='auto', choices=['auto', 'true', 'false']),
             ovs_timeout=dict(type='int', default=5),
-            traffic=dict(type='list', elements='dict', default=[], options=dict(
-                bridge=dict(type='str', required=True),
-                target=dict(type='str', required=True),
-                count=dict(type='int', default=3),
-            )),
+            traffic=probe.targets_argument_spec(),
         )),
     )
 
 
 # A ping target: an address or a host name, never an option (no leading dash).
-PING_TARGET = re.compile(r'^[A-Za-z0-9:.%_][A-Za-z0-9:.%_-]*$')
-
 
 def check_read_back(params):
-    """The read-back's ping targets, before the host is touched: a bridge of the model, an address or
-    host name, at least one echo request."""
+    """The read-back's ping targets, before the host is touched (the host layer's one check)."""
     bridges = (params['model'] or {}).get('bridges') or {}
-    for target in (params['read_back'] or {}).get('traffic') or []:
-        where = 'read_back.traffic: %s through %s' % (target['target'], target['bridge'])
-        if target['bridge'] not in bridges:
-            raise ModuleFailure('%s: %s is not a bridge of the model (%s). Fix: name one of them'
-                                % (where, target['bridge'], ', '.join(sorted(bridges)) or 'none'))
-        if not PING_TARGET.match(target['target']):
-            raise ModuleFailure('%s: the target must be an address or a host name. Fix: e.g. 198.51.100.1' % where)
-        if target['count'] < 1:
-            raise ModuleFailure('%s: count must be at least 1, not %d' % (where, target['count']))
+    problems = probe.target_problems((params['read_back'] or {}).get('traffic'), 'read_back.traffic', bridges)
+    if problems:
+        raise ModuleFailure('; '.join(problems))
 
 
 def apply(module):

@@ -29,7 +29,6 @@ description:
     collection's roles share one such result per host.
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
   - cloudstack_kvm.networking._attributes.facts
 attributes:
   action:

@@ -34,7 +34,6 @@ description:
   - Finished snapshots beyond O(keep_snapshots) are removed, oldest first; armed ones never are.
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
 attributes:
   action:
     support: full

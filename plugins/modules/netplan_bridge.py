@@ -38,7 +38,6 @@ requirements:
   - netplan (C(netplan.io)) on the managed host, for validation
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
 attributes:
   check_mode:
     support: full

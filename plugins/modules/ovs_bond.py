@@ -31,20 +31,11 @@ description:
     C(off)), the default and the explicit value compare equal.
   - Works the same on bridges with C(datapath_type) C(system) (kernel datapath) and C(netdev)
     (userspace datapath).
-requirements:
-  - ovs-vsctl on the managed host (tested with Open vSwitch 3.1; the commands and columns used also exist in 2.x releases such as the seed's 2.9)
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
   - cloudstack_kvm.networking._ovs
+  - cloudstack_kvm.networking._ovs.port
 options:
-  bridge:
-    description:
-      - The bridge the bond belongs on. Required when O(state=present).
-      - May name a fake bridge (a VLAN bridge made with C(ovs-vsctl add-br NAME PARENT VLAN)); that is
-        the same as its parent bridge with O(tag) set to the fake bridge's VLAN.
-      - With O(state=absent), when given, the port is removed only if it is on this bridge.
-    type: str
   port:
     description:
       - Name of the bond port, for example C(bond0).
@@ -88,31 +79,6 @@ options:
       - Only the keys given are managed, unless O(other_config_exclusive=true). A key given with a
         null value is removed.
     type: dict
-  other_config_exclusive:
-    description:
-      - When true, C(other_config) ends up with exactly the keys in O(other_config) (none if it is not
-        given); other keys are removed.
-    type: bool
-    default: false
-  external_ids:
-    description:
-      - Keys of the Port C(external_ids) column. Only the keys given are managed; a key given with a
-        null value is removed.
-    type: dict
-  tag:
-    description:
-      - VLAN tag of the bond port (access VLAN), 0-4095. C(-1) removes the tag.
-    type: int
-  trunks:
-    description:
-      - VLANs the bond port trunks. An empty list removes all trunks (the port then trunks every VLAN).
-    type: list
-    elements: int
-  vlan_mode:
-    description:
-      - The VLAN mode of the port.
-    type: str
-    choices: [access, native-tagged, native-untagged, trunk, dot1q-tunnel]
   state:
     description:
       - C(present) creates or reconciles the bond, C(absent) removes the port and its interfaces.
@@ -134,9 +100,6 @@ seealso:
   - name: ovs-vswitchd.conf.db(5), Port table, bonding configuration
     description: What every bond column and other_config key means.
     link: https://www.openvswitch.org/support/dist-docs/ovs-vswitchd.conf.db.5.html
-  - name: ovs-vsctl(8)
-    description: The command this module runs.
-    link: https://www.openvswitch.org/support/dist-docs/ovs-vsctl.8.html
 '''
 
 EXAMPLES = r'''

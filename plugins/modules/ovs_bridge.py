@@ -27,11 +27,8 @@ description:
   - After a change the database is read again and the module fails if it does not show the wanted
     state. Parameters that are not given are not managed. Unset C(datapath_type) is C(system) and
     unset C(fail_mode) is C(standalone) for Open vSwitch, so they compare equal.
-requirements:
-  - ovs-vsctl on the managed host (tested with Open vSwitch 3.1; the commands and columns used also exist in 2.x releases such as the seed's 2.9)
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
   - cloudstack_kvm.networking._ovs
 options:
   name:

@@ -26,20 +26,11 @@ description:
     bond or with an interface of another name.
   - After a change the database is read again and the module fails if it does not show the wanted
     state. Parameters that are not given are not managed.
-requirements:
-  - ovs-vsctl on the managed host (tested with Open vSwitch 3.1; the commands and columns used also exist in 2.x releases such as the seed's 2.9)
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
-  - cloudstack_kvm.networking._attributes.actiongroup
   - cloudstack_kvm.networking._ovs
+  - cloudstack_kvm.networking._ovs.port
 options:
-  bridge:
-    description:
-      - The bridge the port belongs on. Required when O(state=present).
-      - May name a fake bridge (a VLAN bridge made with C(ovs-vsctl add-br NAME PARENT VLAN)); that is
-        the same as its parent bridge with O(tag) set to the fake bridge's VLAN.
-      - With O(state=absent), when given, the port is removed only if it is on this bridge.
-    type: str
   port:
     description:
       - Name of the port and of its interface.
@@ -64,35 +55,11 @@ options:
         Only the keys given are managed; a key given with a null value is removed. Values are stored
         as strings.
     type: dict
-  tag:
-    description:
-      - VLAN tag of the port (access VLAN), 0-4095. C(-1) removes the tag.
-    type: int
-  trunks:
-    description:
-      - VLANs the port trunks. An empty list removes all trunks (the port then trunks every VLAN).
-    type: list
-    elements: int
-  vlan_mode:
-    description:
-      - The VLAN mode of the port.
-    type: str
-    choices: [access, native-tagged, native-untagged, trunk, dot1q-tunnel]
   other_config:
     description:
       - Keys of the Port C(other_config) column. Values are stored as strings (integers and booleans are
         converted). Only the keys given are managed, unless O(other_config_exclusive=true); a key
         given with a null value is removed.
-    type: dict
-  other_config_exclusive:
-    description:
-      - When true, the Port's C(other_config) ends up with exactly the keys in O(other_config).
-    type: bool
-    default: false
-  external_ids:
-    description:
-      - Keys of the Port C(external_ids) column. Only the keys given are managed; a key given with a
-        null value is removed.
     type: dict
   state:
     description:
@@ -110,9 +77,6 @@ seealso:
   - name: ovs-vswitchd.conf.db(5), Port and Interface tables
     description: What every port and interface column means.
     link: https://www.openvswitch.org/support/dist-docs/ovs-vswitchd.conf.db.5.html
-  - name: ovs-vsctl(8)
-    description: The command this module runs.
-    link: https://www.openvswitch.org/support/dist-docs/ovs-vsctl.8.html
 '''
 
 EXAMPLES = r'''

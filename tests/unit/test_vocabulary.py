@@ -35,8 +35,7 @@ def documented_options(doc, prefix=''):
     """(name, spec) of every option of a DOCUMENTATION block, suboptions included."""
     for name, spec in (doc or {}).items():
         yield name, spec
-        for found in documented_options(spec.get('suboptions'), prefix + name + '.'):
-            yield found
+        yield from documented_options(spec.get('suboptions'), prefix + name + '.')
 
 
 def module_docs():

@@ -22,6 +22,8 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base im
 # Seconds ping waits for each answer: with -c N a silent target costs about N * PING_WAIT.
 PING_WAIT = 2
 DEFAULT_COUNT = 3
+# An address or a host name: nothing ping could take for an option.
+TARGET_RE = re.compile(r'^[A-Za-z0-9:.%_][A-Za-z0-9:.%_-]*$')
 _SUMMARY_RE = re.compile(r'(\d+) packets transmitted, (\d+) (?:packets )?received')
 # What ping (iputils) says, in the words a user needs.
 _REASONS = (
@@ -82,3 +84,34 @@ def probes(module, targets):
     """Every target of a list of {target, bridge, count}; ping looked up once."""
     ping = find_ping(module)
     return [probe(module, t['target'], t.get('bridge'), t.get('count') or DEFAULT_COUNT, ping) for t in targets]
+
+
+def targets_argument_spec():
+    """The argument spec of a list of targets ({target, bridge, count}), as modules take it."""
+    return dict(type='list', elements='dict', default=[], options=dict(
+        target=dict(type='str', required=True),
+        bridge=dict(type='str', required=True),
+        count=dict(type='int', default=DEFAULT_COUNT),
+    ))
+
+
+def target_problems(targets, where, bridges=None):
+    """What is wrong with a list of targets, one message each (naming the option ``where``, the
+    target and the fix): a target that is not an address or host name, a count below 1, and, when
+    ``bridges`` (the model's) are given, a bridge that is not one of them."""
+    problems = []
+    for target in targets or []:
+        if not isinstance(target, dict):
+            problems.append('%s: %r is not a {target, bridge, count} entry. Fix: e.g. {bridge: cloudbr0, target: '
+                            '198.51.100.254}' % (where, target))
+            continue
+        name, bridge, count = target.get('target'), target.get('bridge'), target.get('count', DEFAULT_COUNT)
+        at = '%s: %s through %s' % (where, name, bridge)
+        if bridges is not None and bridge not in bridges:
+            problems.append('%s: %s is not a bridge of the model (%s). Fix: name one of them'
+                            % (at, bridge, ', '.join(sorted(bridges)) or 'none'))
+        if not isinstance(name, str) or not TARGET_RE.match(name):
+            problems.append('%s: the target must be an address or a host name. Fix: e.g. 198.51.100.1' % at)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            problems.append('%s: count must be at least 1, not %s' % (at, count))
+    return problems

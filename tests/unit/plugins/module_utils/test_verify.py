@@ -712,7 +712,22 @@ def test_filter_summary():
     with pytest.raises(AnsibleFilterError, match='must be the host_network facts'):
         filters.kvm_network_summary(None)
     assert set(filters.FilterModule().filters()) == set(['kvm_network_differences', 'kvm_network_drop_ignored',
-                                                         'kvm_network_summary'])
+                                                         'kvm_network_summary', 'kvm_network_traffic_problems'])
+
+
+def test_filter_traffic_problems_are_the_modules_checks():
+    model = {'ethernets': {'eth0': {}}, 'bridges': {'cloudbr0': {'uplink': 'eth0'}}}
+    targets = [{'bridge': 'cloudbr0', 'target': '198.51.100.254'},
+               {'bridge': 'eth0', 'target': '198.51.100.1', 'count': 2},
+               {'bridge': 'cloudbr0', 'target': '-f', 'count': 0}]
+    assert filters.kvm_network_traffic_problems(targets, model, 'kvm1') == [
+        'kvm_network_verify_traffic: 198.51.100.1 through eth0: eth0 is not a bridge of the model (cloudbr0). '
+        'Fix: name one of them',
+        'kvm_network_verify_traffic: -f through cloudbr0: the target must be an address or a host name. '
+        'Fix: e.g. 198.51.100.1',
+        'kvm_network_verify_traffic: -f through cloudbr0: count must be at least 1, not 0']
+    with pytest.raises(AnsibleFilterError, match='must be a list'):
+        filters.kvm_network_traffic_problems('cloudbr0', model)
 
 
 def test_filter_drop_ignored():

@@ -270,3 +270,29 @@ def test_ip_missing(monkeypatch, tools):
 def test_bad_gather_choice(monkeypatch, tools):
     result, dummy = run_module(mod.main, {'gather': ['everything']})
     assert result['failed'] is True and 'gather' in result['msg']
+
+
+# --- traffic --------------------------------------------------------------------------------------
+
+def test_traffic_is_pinged_after_the_read_in_the_same_call(monkeypatch, tools):
+    use_root(monkeypatch, 'linux_bridge_host')
+    tools.add('ping')
+    fake = ip_fake('linux_bridge_host')
+    fake.expect(argv=['/usr/bin/ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254'], rc=1,
+                stdout='3 packets transmitted, 0 received, 100% packet loss, time 2030ms\n')
+    result, fake = run_module(mod.main, {'traffic': [{'bridge': 'cloudbr0', 'target': '198.51.100.254'}]},
+                              run_command=fake)
+    facts_of(result)
+    assert fake.argvs[:4] == [LINK, ADDR, ROUTE4, ROUTE6]
+    assert result['traffic'] == [{'item': {'target': '198.51.100.254', 'bridge': 'cloudbr0', 'count': 3}, 'rc': 1,
+                                  'stdout_lines': ['3 packets transmitted, 0 received, 100% packet loss, time 2030ms'],
+                                  'stderr_lines': [], 'answered': False,
+                                  'reason': 'none of 3 pings to 198.51.100.254 through cloudbr0 answered'}]
+
+
+def test_a_bad_traffic_target_fails_before_anything_runs(monkeypatch, tools):
+    use_root(monkeypatch, 'linux_bridge_host')
+    result, fake = run_module(mod.main, {'traffic': [{'bridge': 'cloudbr0', 'target': '-f'}]})
+    assert result['failed'] and fake.argvs == []
+    assert result['msg'] == ('traffic: -f through cloudbr0: the target must be an address or a host name. '
+                             'Fix: e.g. 198.51.100.1')
