@@ -116,6 +116,17 @@ class _PortPlannerBase(object):
         self.name = params['port']
         self.snapshot = None
 
+    def _start(self, snapshot, what):
+        """(plan, the port as it is) for ``snapshot``; a fake bridge of this name is refused, since it
+        is a bridge and not ``what``."""
+        self.snapshot = snapshot
+        have = snapshot.port(self.name)
+        if have is not None and have['fake_bridge']:
+            raise OvsStateError('%s is a fake bridge (a VLAN bridge on %s), not %s; manage it with '
+                                'cloudstack_kvm.networking.ovs_bridge or choose another port name'
+                                % (self.name, have['bridge'], what))
+        return OvsPlan(), have
+
     def _plan_absent(self, plan, have):
         bridge = self.params.get('bridge')
         if have is None:
@@ -156,13 +167,7 @@ class BondPlanner(_PortPlannerBase):
         self.ref_prefix = ref_prefix
 
     def __call__(self, snapshot):
-        self.snapshot = snapshot
-        plan = OvsPlan()
-        have = snapshot.port(self.name)
-        if have is not None and have['fake_bridge']:
-            raise OvsStateError('%s is a fake bridge (a VLAN bridge on %s), not a bond; manage it with '
-                                'cloudstack_kvm.networking.ovs_bridge or choose another port name'
-                                % (self.name, have['bridge']))
+        plan, have = self._start(snapshot, 'a bond')
         plan.before = bond_view(have) if have is not None else None
         if self.params['state'] == 'absent':
             self._plan_absent(plan, have)
@@ -292,12 +297,7 @@ class PortPlanner(_PortPlannerBase):
     """Plans one ovs_port call from the module parameters and a database snapshot."""
 
     def __call__(self, snapshot):
-        self.snapshot = snapshot
-        plan = OvsPlan()
-        have = snapshot.port(self.name)
-        if have is not None and have['fake_bridge']:
-            raise OvsStateError('%s is a fake bridge (a VLAN bridge on %s), not a plain port; manage it with '
-                                'cloudstack_kvm.networking.ovs_bridge' % (self.name, have['bridge']))
+        plan, have = self._start(snapshot, 'a plain port')
         iface = None
         if have is not None and self.name in have['interfaces']:
             iface = snapshot.interface(self.name)

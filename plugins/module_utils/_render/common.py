@@ -92,3 +92,15 @@ def addresses_by_family(addresses, family):
 
 def stable_uuid(host, conn_id):
     return str(uuid.uuid5(UUID_NAMESPACE, '%s/%s' % (host or '', conn_id)))
+
+
+def bond_member_mtus(model, bond_name):
+    """(member, MTU) for each member of a bond that has one (its own, else the bond's): the
+    ``mtu_request`` an Open vSwitch bond's interfaces get from ifupdown's and ifcfg's extras."""
+    bond = model['bonds'][bond_name]
+    out = []
+    for member in bond['interfaces']:
+        mtu = model['ethernets'][member]['mtu'] or bond['mtu']
+        if mtu:
+            out.append((member, mtu))
+    return out

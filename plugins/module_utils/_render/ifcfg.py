@@ -32,6 +32,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.des
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.common import (
     RenderError,
     addresses_by_family,
+    bond_member_mtus,
     comment_header,
     for_host,
     file_entry,
@@ -293,11 +294,7 @@ def _ovs(model):
         port = _Device(uplink)
         if br['uplink_kind'] == 'bond':
             bond = model['bonds'][uplink]
-            member_extra = []
-            for member in bond['interfaces']:
-                mtu = model['ethernets'][member]['mtu'] or bond['mtu']
-                if mtu:
-                    member_extra.append('set Interface %s mtu_request=%d' % (member, mtu))
+            member_extra = ['set Interface %s mtu_request=%d' % m for m in bond_member_mtus(model, uplink)]
             port.add(('DEVICE', uplink), ('NAME', uplink), ('ONBOOT', 'yes'), ('DEVICETYPE', 'ovs'),
                      ('TYPE', 'OVSBond'), ('OVS_BRIDGE', name), ('BOOTPROTO', 'none'),
                      ('BOND_IFACES', ' '.join(bond['interfaces'])), ('OVS_OPTIONS', bond_options_string(bond)),

@@ -26,6 +26,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.des
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.common import (
     FILE_PREFIX,
     addresses_by_family,
+    bond_member_mtus,
     comment_header,
     file_entry,
     options_with_defaults,
@@ -198,11 +199,7 @@ def _ovs(model, out):
         uplink = br['uplink']
         if br['uplink_kind'] == 'bond':
             bond = model['bonds'][uplink]
-            member_extra = []
-            for member in bond['interfaces']:
-                mtu = model['ethernets'][member]['mtu'] or bond['mtu']
-                if mtu:
-                    member_extra.append('set interface %s mtu_request=%d' % (member, mtu))
+            member_extra = ['set interface %s mtu_request=%d' % m for m in bond_member_mtus(model, uplink)]
             out.add(['allow-%s %s' % (name, uplink)], uplink, 'inet', 'manual', [
                 ('ovs_bridge', name),
                 ('ovs_type', 'OVSBond'),
