@@ -178,3 +178,44 @@ def test_the_applier_asks_its_system_and_never_tests_which_one_it_is():
 
 
 SYSTEM_NAMES = ('netplan', 'ifupdown', 'networkmanager', 'ifcfg')
+
+
+def _architecture_map():
+    """{folder: text of its lines} from the map in docs/architecture.md (a folder's entries run
+    from the line that starts with ' _folder/' to the next such line), and the whole text."""
+    with open(os.path.join(ROOT, 'docs', 'architecture.md')) as fh:
+        text = fh.read()
+    drawing = text.split('```', 2)[1]
+    folders = {}
+    current = None
+    for line in drawing.splitlines():
+        head = line[:14].strip()
+        if line.startswith(' _') and head.endswith('/'):
+            current = head.rstrip('/')
+        elif line.startswith(' _') or line.startswith(' plugins/') or not line.strip():
+            current = None
+        if current:
+            folders[current] = folders.get(current, '') + line + '\n'
+    return folders, text
+
+
+def test_docs_architecture_names_every_file():
+    """docs/architecture.md draws the data path and names every plugin file on it, each
+    module_utils file under its own folder."""
+    folders, text = _architecture_map()
+    missing = []
+    for path in sorted(glob.glob(os.path.join(PLUGINS, '**', '*.py'), recursive=True)):
+        rel = os.path.relpath(path, PLUGINS)
+        parts = rel.split(os.sep)
+        if parts[0] == 'modules':
+            continue    # the modules have their own pages (docs/modules/)
+        if parts[0] == 'module_utils' and len(parts) == 3:
+            found = parts[2] in folders.get(parts[1], '')
+        elif parts[0] == 'module_utils':
+            found = parts[1] in text
+        else:
+            found = rel.replace(os.sep, '/') in text or ('plugins/%s/%s' % (parts[0], ' ')) in text \
+                or parts[-1] in text
+        if not found:
+            missing.append(rel)
+    assert missing == []
