@@ -259,6 +259,16 @@ options:
         allowed).
     type: path
     default: /var/lib/cloudstack-kvm/safe-apply
+  lock_timeout:
+    description:
+      - One apply at a time per host. Seconds to wait for another C(kvm_network_apply) that is changing the
+        host (a lock below O(state_dir) that a process holds until it ends, even when it is killed), and for
+        a change that is still being applied or waits for its confirmation (its rollback would undo this
+        change, or this change its rollback). Then the module fails, naming the other one, its start time
+        and the controller it came from.
+      - Check mode takes no lock; it warns when another change is pending.
+    type: int
+    default: 60
   connection_address:
     description:
       - The address (or name) the controller reaches the host on (C(ansible_host)); with C(SSH_CONNECTION) it
@@ -562,6 +572,8 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply i
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.disruption import connection_addresses, refusal
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.read_back import read_back
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm.snapshot import STATE_DIR
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS, ModuleFailure
 
@@ -592,6 +604,7 @@ def argument_spec():
         apply_timeout=dict(type='int', default=safe.APPLY_TIMEOUT),
         keep_snapshots=dict(type='int', default=5),
         state_dir=dict(type='path', default=STATE_DIR),
+        lock_timeout=dict(type='int', default=60),
         connection_address=dict(type='str'),
         allow_disruptive=dict(type='bool', default=False),
         read_back=dict(type='dict', options=dict(
@@ -613,6 +626,20 @@ def check_read_back(params):
 
 
 def apply(module):
+    """``plan_and_apply`` under the host's apply lock (not in check mode, which changes nothing: it
+    warns instead when another change is pending)."""
+    params = module.params
+    root = Root(params['root_dir'])
+    if module.check_mode:
+        result, warnings, plan = plan_and_apply(module)
+        for snap in snapshots.pending(root, params['state_dir']):
+            warnings.append('%s: a real run now waits for it (lock_timeout)' % snapshots.describe_pending(snap))
+        return result, warnings, plan
+    with snapshots.HostLock(root, params['state_dir']).acquire(params['lock_timeout']) as lock:
+        return plan_and_apply(module, lock)
+
+
+def plan_and_apply(module, lock=None):
     """Plan once; nothing to do ends there. Otherwise refuse a disruptive change made without safe
     apply, or apply it: the same plan executed, or (safe_apply) handed to commit-confirm. The host's
     network is read once for all of it. Returns ``(result, warnings, plan)``.
@@ -624,14 +651,24 @@ def apply(module):
     for key in ('confirm_timeout', 'apply_timeout', 'keep_snapshots'):
         if params[key] < 1:
             raise ModuleFailure('%s must be at least 1, not %d' % (key, params[key]))
+    if params['lock_timeout'] < 0:
+        raise ModuleFailure('lock_timeout must be 0 or more, not %d' % params['lock_timeout'])
     check_read_back(params)
     addresses = connection_addresses(params['connection_address'])
-    plan = whole_host.Plan(module)      # planning changes nothing, whatever the mode
+    plan = None
     if not (module.check_mode or params['safe_apply'] or addresses):
+        if lock is not None:
+            lock.wait_for_pending()     # planned and applied in one pass: wait before planning
+        plan = whole_host.Plan(module)
         result, warnings = whole_host.run(module, plan)
         result['safe_apply'] = {'armed': False, 'would_arm': False, 'disruption': None}
         return result, warnings, plan
+    plan = whole_host.Plan(module)      # planning changes nothing, whatever the mode
     planned, warnings = whole_host.run(whole_host.Planning(module), plan)
+    if planned['changed'] and lock is not None and lock.wait_for_pending():
+        # Another change was pending while this one was planned: plan again on what it left.
+        plan = whole_host.Plan(module)
+        planned, warnings = whole_host.run(whole_host.Planning(module), plan)
     if not planned['changed']:
         planned['safe_apply'] = {'armed': False, 'would_arm': False}
         return planned, warnings, plan

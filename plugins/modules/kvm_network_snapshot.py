@@ -71,6 +71,10 @@ options:
       bridge:
         description: The interface to ping through.
         type: str
+      count:
+        description: How many pings; the target answers when one of them does.
+        type: int
+        default: 3
   reconnect_timeout:
     description:
       - With O(action=confirm), how long to keep trying - a new connection to the host (the proof that the
@@ -210,6 +214,7 @@ units:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import probe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
@@ -220,10 +225,7 @@ def argument_spec():
     return dict(
         action=dict(type='str', required=True, choices=['confirm', 'rollback', 'status', 'list']),
         id=dict(type='str'),
-        targets=dict(type='list', elements='dict', default=[], options=dict(
-            target=dict(type='str', required=True),
-            bridge=dict(type='str'),
-        )),
+        targets=probe.targets_argument_spec(bridge_required=False),
         reconnect_timeout=dict(type='int', default=110),  # the action plugin's
         keep_snapshots=dict(type='int', default=5),
         state_dir=dict(type='path', default=snapshots.STATE_DIR),
@@ -254,6 +256,9 @@ def run(module):
                                                 for i in ids]}
     if params['action'] == 'confirm' and not params['id']:
         raise ModuleFailure('action confirm needs the id of the snapshot (safe_apply.id of kvm_network_apply)')
+    problems = probe.target_problems(params['targets'], 'targets')
+    if problems:
+        raise ModuleFailure('; '.join(problems))
     snap = pick(root, params)
     if params['action'] == 'status':
         return {'changed': False, 'snapshot': snap.summary(), 'rollback': snap.read_json('rollback.json')}

@@ -86,11 +86,11 @@ def probes(module, targets):
     return [probe(module, t['target'], t.get('bridge'), t.get('count') or DEFAULT_COUNT, ping) for t in targets]
 
 
-def targets_argument_spec():
+def targets_argument_spec(bridge_required=True):
     """The argument spec of a list of targets ({target, bridge, count}), as modules take it."""
     return dict(type='list', elements='dict', default=[], options=dict(
         target=dict(type='str', required=True),
-        bridge=dict(type='str', required=True),
+        bridge=dict(type='str', required=bridge_required),
         count=dict(type='int', default=DEFAULT_COUNT),
     ))
 

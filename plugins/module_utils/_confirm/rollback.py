@@ -47,17 +47,25 @@ def _current(root, path):
 class Rollback(object):
     """Plans and runs the rollback of one snapshot; ``systems`` maps renderers to System classes."""
 
-    def __init__(self, module, root, snap, params, systems):
+    def __init__(self, module, root, snap, params, systems, guard=True):
         self.module = module
         self.root = root
         self.snap = snap
         self.params = params
         self.runner = Runner(module)
         saved = [(e, snap.saved_bytes(e)) for e in snap.manifest['files']]
+        # What this snapshot's apply wrote, per rendered path: with ``guard`` (a timer's rollback of
+        # a change not confirmed) a file that holds neither that nor the saved content was changed
+        # by someone else since, and is left as it is: a rollback never undoes what it did not apply.
+        applied = dict((f['path'], f['content'].encode('utf-8')) for f in params.get('files') or [])
+        self.left = []
         self.changes = []
         for entry, data in saved:
             now, mode = _current(root, entry['path'])
             if now == data and (data is None or int(entry['mode'], 8) == mode):
+                continue
+            if guard and entry['path'] in applied and now != applied[entry['path']] and now != data:
+                self.left.append(entry['path'])
                 continue
             self.changes.append(FileChange(entry['path'], _text(now), _text(data), entry.get('mode'), mode,
                                            'rollback'))
@@ -156,5 +164,7 @@ class Rollback(object):
             'ovs_operations': ovs_operations,
             'macs_restored': macs_restored,
             'announced': announced,
-            'errors': self.errors,
+            'errors': self.errors + ['%s was changed since this apply (by another apply or by hand): left as it is'
+                                     % path for path in self.left],
+            'left': self.left,
         }

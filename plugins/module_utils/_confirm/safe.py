@@ -357,7 +357,7 @@ def _rollback(snap, undo=False, cause=None, from_apply=False):
         units = Units(runner, snap.id)
         if not from_apply:
             units.stop('apply')
-        report = Rollback(module, snap.root, snap, params, SYSTEMS).execute()
+        report = Rollback(module, snap.root, snap, params, SYSTEMS, guard=not undo).execute()
         snap.write_json('rollback.json', report)
         details = {'cause': cause} if cause else {}
         snap.set_status('rolled_back', errors=report['errors'], on_demand=undo, started=started, **details)

@@ -126,7 +126,7 @@ class Snapshot(object):
             _write_bytes(os.path.join(snap.dir, 'ovs.json'), _json_bytes(ovs_rows))
         if params is not None:
             _write_bytes(os.path.join(snap.dir, 'params.json'), _json_bytes(params))
-        snap.manifest = dict(info, id=sid, created=time.time(), status='armed', files=files,
+        snap.manifest = dict(info, id=sid, created=time.time(), status='armed', files=files, controller=controller(),
                              ovs=ovs_rows is not None, history=[{'status': 'armed', 'at': time.time()}])
         snap.save()
         return snap
@@ -218,3 +218,112 @@ def prune(root, keep, base=STATE_DIR):
         shutil.rmtree(root.real(os.path.join(base, sid)), ignore_errors=True)
         removed.append(sid)
     return removed
+
+
+# --- one apply at a time ------------------------------------------------------------------------
+
+LOCK_NAME = 'apply.lock'
+PENDING = ('armed', 'applied')
+_POLL = 0.5
+
+
+def controller():
+    """Where this apply came from: the client address of the SSH connection, else 'local'."""
+    return (os.environ.get('SSH_CONNECTION') or 'local').split()[0]
+
+
+def pending(root, base=STATE_DIR):
+    """Snapshots whose change is being applied or waits for its confirmation, oldest first."""
+    out = []
+    for sid in snapshot_ids(root, base):
+        try:
+            snap = Snapshot.load(root, sid, base)
+        except ModuleFailure:
+            continue
+        if snap.status in PENDING:
+            out.append(snap)
+    return out
+
+
+def describe_pending(snap):
+    m = snap.manifest
+    return ('snapshot %s (started %s UTC from %s) is %s' % (
+        snap.id, time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(m['created'])), m.get('controller', 'an unknown controller'),
+        'still being applied' if m['status'] == 'armed' else 'waiting for its confirmation'))
+
+
+class HostLock(object):
+    """One apply at a time on a host: an exclusive lock (flock, so a process that dies lets go of it
+    by dying) on ``state_dir/apply.lock`` (``acquire``), and no change while another one is pending
+    (armed, or applied and waiting for its confirmation), since its rollback would undo ours
+    (``wait_for_pending``). Both wait until ``timeout`` seconds after ``acquire`` began, then fail
+    naming the other apply."""
+
+    def __init__(self, root, base=STATE_DIR):
+        self.root = root
+        self.base = base
+        self.path = root.real(os.path.join(base, LOCK_NAME))
+        self.fd = None
+        self.deadline = None
+        self.timeout = None
+
+    def _holder(self):
+        try:
+            with open(self.path) as fh:
+                return json.load(fh)
+        except (IOError, OSError, ValueError):
+            return {}
+
+    def acquire(self, timeout):
+        check_state_dir(self.root.real(self.base), self.root.root_dir)
+        _private_dirs(os.path.dirname(self.path))
+        self.timeout = timeout
+        deadline = self.deadline = time.time() + max(0, timeout)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError):
+                if time.time() >= deadline:
+                    holder = self._holder()
+                    os.close(self.fd)
+                    self.fd = None
+                    raise ModuleFailure(
+                        'another kvm_network_apply is changing this host (pid %s, started %s UTC from %s) and did not '
+                        'finish within %d s. Fix: wait for it and run again, or raise lock_timeout'
+                        % (holder.get('pid', '?'), holder.get('started', '?'), holder.get('controller', '?'), timeout),
+                        reason='locked', holder=holder)
+                time.sleep(_POLL)
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, _json_bytes({'pid': os.getpid(), 'controller': controller(),
+                                       'started': time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())}))
+        return self
+
+    def wait_for_pending(self):
+        """Wait (until the deadline) while another change is pending; True when it had to wait (what
+        was planned meanwhile may be stale), False when nothing was pending."""
+        waited = False
+        while True:
+            waiting = pending(self.root, self.base)
+            if not waiting:
+                return waited
+            if time.time() >= self.deadline:
+                raise ModuleFailure(
+                    '%s; a change now would be undone by its rollback, or undo it. Fix: confirm it or roll it back '
+                    '(playbooks/rollback.yml -e kvm_network_rollback_id=%s), or wait and run again (lock_timeout)'
+                    % (describe_pending(waiting[0]), waiting[0].id), reason='pending',
+                    pending=[w.summary() for w in waiting])
+            waited = True
+            time.sleep(_POLL)
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)    # closing lets go of the flock
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()

@@ -17,7 +17,10 @@ import contextlib
 import copy
 import json
 import os
+import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -25,7 +28,9 @@ from unittest import mock
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import Root
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply, kvm_network_snapshot
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_kvm_network_apply import (
     CONVERGED,
@@ -140,19 +145,19 @@ def debian(tmp_path):
     return tmp_path
 
 
-def handed_over(root, model=None):
+def handed_over(root, model=None, environ=None):
     """The module's part: plan, snapshot, timers; the apply itself not started yet."""
     fake = live(SafeHost(), NOTHING)
     for argv in FIRST_APPLY:
         fake.expect(argv=argv)
-    result = run(kvm_network_apply.main, safe_args(model or model_of(TWO_BRIDGES), root), fake)
+    result = run(kvm_network_apply.main, safe_args(model or model_of(TWO_BRIDGES), root), fake, environ=environ)
     assert not result.get('failed'), result.get('msg')
     return result, fake
 
 
-def first_apply(root, model=None):
+def first_apply(root, model=None, environ=None):
     """The module's part, then the detached apply (its timer fires)."""
-    result, fake = handed_over(root, model)
+    result, fake = handed_over(root, model, environ)
     assert fake.fire('apply') == 0
     return result, fake
 
@@ -164,7 +169,9 @@ def manifest(root, sid):
 
 def snapshot_ids(root):
     directory = os.path.join(str(root), STATE.lstrip('/'))
-    return sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+    if not os.path.isdir(directory):
+        return []
+    return sorted(n for n in os.listdir(directory) if os.path.isdir(os.path.join(directory, n)))   # not apply.lock
 
 
 def test_a_change_is_snapshotted_armed_applied_detached_and_waits_for_the_confirmation(debian):
@@ -373,7 +380,9 @@ def test_under_safe_apply_the_connection_path_change_is_armed_and_reported(debia
 
 def test_snapshots_are_bounded_and_rollback_on_demand_undoes_a_confirmed_change(debian):
     data = copy.deepcopy(TWO_BRIDGES)
-    first_apply(debian)
+    result, fake = first_apply(debian)
+    # Confirmed before the next change: one apply at a time, and a pending one holds the next back.
+    run(kvm_network_snapshot.main, {'action': 'confirm', 'id': result['safe_apply']['id'], 'root_dir': str(debian)}, fake)
     ids = []
     for index, mtu in enumerate((1400, 1300, 1200)):
         data['bridges']['cloudbr1']['mtu'] = mtu
@@ -402,3 +411,128 @@ def test_snapshots_are_bounded_and_rollback_on_demand_undoes_a_confirmed_change(
     assert undone['rollback']['files']['restored'] == ['/etc/network/interfaces.d/cloudstack-kvm']
     again = run(kvm_network_snapshot.main, {'action': 'rollback', 'root_dir': str(debian)}, SafeHost())
     assert again['changed'] is False and 'rolled back already' in again['msg']
+
+
+# --- one apply at a time ------------------------------------------------------------------------
+
+def mtu_change(root, mtu=1400, **extra):
+    data = copy.deepcopy(TWO_BRIDGES)
+    data['bridges']['cloudbr1']['mtu'] = mtu
+    return safe_args(model_of(data), root, **extra)
+
+
+@pytest.mark.parametrize('fired', [True, False])
+def test_a_second_apply_while_one_is_pending_fails_naming_it(debian, fired):
+    """A waits for its confirmation (fired) or has not even been applied yet (armed): B (cloudbr1 MTU
+    1400) writes nothing and arms nothing, and says which apply holds the host, since A's rollback
+    would undo B (or B's would restore A's unconfirmed files)."""
+    # A came from the controller at 203.0.113.9 (over the installer's eth0 address), B from elsewhere.
+    result, fake = (first_apply if fired else handed_over)(
+        debian, environ={'SSH_CONNECTION': '203.0.113.9 50000 198.51.100.50 22'})
+    sid = result['safe_apply']['id']
+    before = read(debian, '/etc/network/interfaces.d/cloudstack-kvm')
+    second = live(SafeHost())
+    failed = run(kvm_network_apply.main, mtu_change(debian, lock_timeout=1), second,
+                 environ={'SSH_CONNECTION': '203.0.113.10 50000 198.51.100.11 22'})
+    assert failed['failed'] is True and failed['reason'] == 'pending'
+    assert ('snapshot %s (started ' % sid) in failed['msg']
+    assert (' from 203.0.113.9) is %s' % ('waiting for its confirmation' if fired else 'still being applied')
+            in failed['msg'])
+    assert 'Fix: confirm it or roll it back' in failed['msg']
+    assert second.systemd() == [] and snapshot_ids(debian) == [sid]
+    assert read(debian, '/etc/network/interfaces.d/cloudstack-kvm') == before
+    assert manifest(debian, sid)['status'] == ('applied' if fired else 'armed')
+
+
+def test_a_second_apply_waits_for_the_pending_one_and_plans_on_what_it_left(debian):
+    result, fake = first_apply(debian)
+    sid = result['safe_apply']['id']
+
+    def confirm_soon():
+        # The confirmation as the host records it (the module machinery is not thread-safe to patch).
+        time.sleep(1.0)
+        snap = snapshots.Snapshot.load(Root(str(debian)), sid)
+        lock = snap.lock()
+        try:
+            snap.set_status('confirmed')
+        finally:
+            lock.close()
+    worker = threading.Thread(target=confirm_soon)
+    second = live(SafeHost())
+    second.expect(argv=[IFDOWN, '--force', 'cloudbr1']).expect(argv=[IFUP, 'cloudbr1'])
+    worker.start()
+    try:
+        result = run(kvm_network_apply.main, mtu_change(debian, lock_timeout=20), second)
+    finally:
+        worker.join()
+    assert not result.get('failed'), result.get('msg')
+    assert result['safe_apply']['armed'] is True and manifest(debian, sid)['status'] == 'confirmed'
+
+
+def test_an_apply_in_progress_holds_the_host_and_its_death_lets_go(debian):
+    """The host lock is a flock: held by a live process, the next apply fails naming it; the
+    process killed, the lock is free (nothing left behind blocks the host)."""
+    first = first_apply(debian)
+    run(kvm_network_snapshot.main, {'action': 'confirm', 'id': first[0]['safe_apply']['id'], 'root_dir': str(debian)},
+        first[1])
+    lock_path = os.path.join(str(debian), STATE.lstrip('/'), 'apply.lock')
+    holder = subprocess.Popen([sys.executable, '-c', (
+        'import fcntl, json, os, sys, time\n'
+        'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n'
+        'fcntl.flock(fd, fcntl.LOCK_EX)\n'
+        'os.ftruncate(fd, 0)\n'
+        'os.write(fd, json.dumps({"pid": os.getpid(), "controller": "198.51.100.77", '
+        '"started": "2026-12-06 10:00:00"}).encode())\n'
+        'print("held", flush=True)\n'
+        'time.sleep(60)\n'), lock_path], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b'held'
+        failed = run(kvm_network_apply.main, mtu_change(debian, lock_timeout=1), live(SafeHost()))
+        assert failed['failed'] is True and failed['reason'] == 'locked'
+        assert failed['msg'].startswith('another kvm_network_apply is changing this host (pid %d, started '
+                                        '2026-12-06 10:00:00 UTC from 198.51.100.77)' % holder.pid)
+    finally:
+        holder.kill()
+        holder.wait()
+    second = live(SafeHost())
+    second.expect(argv=[IFDOWN, '--force', 'cloudbr1']).expect(argv=[IFUP, 'cloudbr1'])
+    result = run(kvm_network_apply.main, mtu_change(debian, lock_timeout=1), second)
+    assert not result.get('failed'), result.get('msg')
+    assert result['safe_apply']['armed'] is True
+
+
+def test_check_mode_takes_no_lock_and_warns_about_a_pending_change(debian):
+    result, fake = first_apply(debian)
+    checked = run(kvm_network_apply.main, mtu_change(debian), live(SafeHost()), check_mode=True)
+    assert not checked.get('failed'), checked.get('msg')
+    assert any('snapshot %s' % result['safe_apply']['id'] in w and 'waiting for its confirmation' in w
+               for w in checked['warnings'])
+
+
+def test_confirm_targets_are_checked_as_the_apply_checks_them(debian):
+    result, fake = first_apply(debian)
+    failed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': result['safe_apply']['id'],
+                                             'root_dir': str(debian), 'targets': [{'target': '-W', 'count': 0}]}, fake)
+    assert failed['failed'] is True
+    assert failed['msg'] == ('targets: -W through None: the target must be an address or a host name. Fix: e.g. '
+                             '198.51.100.1; targets: -W through None: count must be at least 1, not 0')
+    assert manifest(debian, result['safe_apply']['id'])['status'] == 'applied'
+
+
+def test_a_timer_rollback_leaves_a_file_it_did_not_write(debian):
+    """A's change is not confirmed; meanwhile its file was changed by someone else (a hand edit, or
+    an apply that got round the lock). A's rollback restores what A changed and leaves that file, and
+    says so."""
+    result, fake = first_apply(debian)
+    sid = result['safe_apply']['id']
+    ours = '/etc/network/interfaces.d/cloudstack-kvm'
+    edited = read(debian, ours) + '# edited after the apply\n'
+    put(debian, ours, edited)
+    for argv in ROLLBACK:
+        fake.expect(argv=argv, repeat=True)
+    assert fake.fire('confirm') == 0
+    report = json.load(open(os.path.join(str(debian), STATE.lstrip('/'), sid, 'rollback.json')))
+    assert report['left'] == [ours]
+    assert '%s was changed since this apply (by another apply or by hand): left as it is' % ours in report['errors']
+    assert read(debian, ours) == edited
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
