@@ -46,6 +46,27 @@ OVS_TAG_MAX = 4095
 LACP_MODES = ('off', 'active', 'passive')
 LACP_NEGOTIATING = ('active', 'passive')
 
+# --- guests' ports -------------------------------------------------------------------------------
+
+# Ports guests get on a bridge: never the model's, never reported as differences, never removed.
+# By name: libvirt's tap devices (vnetN), Xen's and CloudStack's vifN, tapN, macvtapN, and
+# CloudStack's DPDK vhost-user ports (DpdkDriverImpl.DPDK_PORT_PREFIX, "csdpdk-").
+GUEST_PORT_RE = re.compile(r'^(?:vnet|vif|tap|macvtap|csdpdk-)')
+# By kind: the Linux link types of a guest's device, and the Open vSwitch interface types of a
+# guest's vhost-user port (DpdkDriverImpl: dpdkvhostuser, dpdkvhostuserclient).
+GUEST_LINK_TYPES = ('tun', 'tap', 'macvtap')
+GUEST_OVS_INTERFACE_TYPES = ('dpdkvhostuser', 'dpdkvhostuserclient')
+# The Interface external IDs libvirt (and CloudStack through it) sets on a guest's OVS port.
+GUEST_EXTERNAL_IDS = ('vm-id', 'attached-mac', 'iface-id')
+
+
+def is_guest_port(name, link_type=None, ovs_type=None, external_ids=None):
+    """Whether a bridge port is a guest's, by its name or by what it is."""
+    return bool(GUEST_PORT_RE.match(name or '') or link_type in GUEST_LINK_TYPES
+                or ovs_type in GUEST_OVS_INTERFACE_TYPES
+                or any((external_ids or {}).get(key) for key in GUEST_EXTERNAL_IDS))
+
+
 # --- bond modes ----------------------------------------------------------------------------------
 
 LINUX_BOND_MODES = ('balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad',

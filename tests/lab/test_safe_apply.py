@@ -323,3 +323,31 @@ def test_5_applies_in_a_row_leave_bounded_snapshots_and_no_unit(scenario):
         finished = [s for s in snaps if s["status"] in ("confirmed", "rolled_back")]
         assert len(finished) <= KEEP and len(snaps) == len(finished), (host, [s["status"] for s in snaps])
         assert sc.units(host) == []
+
+
+def test_6_two_applies_at_once_take_turns(scenario):
+    """Two network.yml runs started together on one host, each giving cloudbr1 another address: the
+    second waits for the first to be confirmed (the host's apply lock and pending check), then plans
+    on what it left and is confirmed in turn. Both succeed, the snapshots never overlap, and the host
+    ends with the later one's address only."""
+    sc = scenario
+    host = "sa-ifupdown"
+    procs = []
+    for octet in (31, 32):
+        inventory = sc.inventory({host: models(extra=lambda i, o=octet: {"addresses": [f"2001:db8:3::{o}/64"]})[host]})
+        env = dict(ENV, ANSIBLE_SSH_CONTROL_PATH_DIR=str(sc.dir / f"cp-{octet}"))
+        procs.append(subprocess.Popen(sc.argv("network.yml", inventory, limit=host), env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, universal_newlines=True))
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    first, second = sc.snapshots(host)[-2:]
+    for snap in (first, second):
+        assert snap["status"] == "confirmed", (snap["id"], snap["history"])
+    confirmed = dict((h["status"], h["at"]) for h in first["history"])["confirmed"]
+    armed = dict((h["status"], h["at"]) for h in second["history"])["armed"]
+    assert armed >= confirmed, "the second change was armed before the first was confirmed"
+    later = json.loads(sc.sh(host, f"cat {STATE}/{second['id']}/params.json"))["model"]["bridges"]["cloudbr1"]
+    earlier = json.loads(sc.sh(host, f"cat {STATE}/{first['id']}/params.json"))["model"]["bridges"]["cloudbr1"]
+    on_host = sc.sh(host, "ip -6 -o addr show dev cloudbr1 scope global")
+    assert later["addresses"][0].split("/")[0] in on_host and earlier["addresses"][0].split("/")[0] not in on_host
+    assert sc.units(host) == []

@@ -12,7 +12,7 @@ internal ports and interfaces.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import LACP_NEGOTIATING, natural_key
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import LACP_NEGOTIATING, is_guest_port, natural_key
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import int_or_none, lower_mac
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     BOND_MODE_DEFAULT,
@@ -49,8 +49,8 @@ def ovs_rows_from_documents(docs):
 
 
 def _is_vm_interface(iface):
-    ext = iface.get('external_ids') or {}
-    return bool(ext.get('vm-id') or ext.get('attached-mac') or ext.get('iface-id'))
+    """A guest's port: libvirt's external IDs, or CloudStack's DPDK vhost-user type."""
+    return is_guest_port(None, ovs_type=iface.get('type'), external_ids=iface.get('external_ids'))
 
 
 def _port_type(port, snapshot):

@@ -24,8 +24,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import is_guest_port as common_is_guest_port
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import (
     INTERFACE_COLUMNS,
     INTERFACE_TYPE_DEFAULT,
@@ -40,10 +40,6 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.por
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.snapshot import OvsSnapshot
 
 
-# Ports CloudStack and libvirt plug into a bridge for guests: by name, or by the external IDs
-# libvirt sets on their Interface.
-GUEST_PORT_RE = re.compile(r'^(?:vnet|vif|tap|macvtap)')
-GUEST_EXTERNAL_IDS = ('vm-id', 'attached-mac', 'iface-id')
 # The Port other_config keys a kvm_network bond manages (desired.bond_options): a key the model
 # no longer sets is removed, other keys are left alone.
 BOND_OTHER_CONFIG_KEYS = ('bond-detect-mode', 'bond-miimon-interval', 'lacp-time', 'bond-primary')
@@ -96,13 +92,14 @@ def uplink_params(port):
 
 
 def is_guest_port(snapshot, name):
-    """Whether a port looks like a guest's (libvirt/CloudStack), by name or Interface external IDs."""
-    if GUEST_PORT_RE.match(name):
+    """Whether a port is a guest's (libvirt/CloudStack): by name, or by its Interface's type or
+    external IDs (_common.is_guest_port)."""
+    if common_is_guest_port(name):
         return True
     port = snapshot.port(name) or {}
     for iface_name in port.get('interfaces') or []:
-        ext = (snapshot.interface(iface_name) or {}).get('external_ids') or {}
-        if any(ext.get(key) for key in GUEST_EXTERNAL_IDS):
+        iface = snapshot.interface(iface_name) or {}
+        if common_is_guest_port(name, ovs_type=iface.get('type'), external_ids=iface.get('external_ids')):
             return True
     return False
 

@@ -33,21 +33,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import re
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import (
     LACP_NEGOTIATING,
     LINUX_PRIMARY_MODES,
     LINUX_XMIT_HASH_MODES,
+    is_guest_port,
     linux_bond_mode,
     natural_key,
 )
 
 DEFAULT_MTU = 1500
 OVS_DEFAULT_FORWARD_DELAY = 15
-# Ports that guests and CloudStack put on a bridge: never differences.
-GUEST_LINK_TYPES = ('tun', 'tap', 'macvtap')
-GUEST_NAME_RE = re.compile(r'^(?:vnet\d+|tap|vif|macvtap)')
 OVS_IGNORED_PORT_TYPES = ('vm', 'patch', 'vxlan', 'gre', 'geneve', 'stt', 'lisp', 'erspan',
                           'ip6erspan', 'ip6gre', 'gtpu', 'bareudp', 'srv6')
 OVS_UPLINK_PORT_TYPES = ('system', 'dpdk', 'afxdp', 'bond')
@@ -141,10 +138,8 @@ def _split(realised):
 
 
 def _guest_linux_port(name, links):
-    link = links.get(name)
-    if link is not None:
-        return link.get('type') in GUEST_LINK_TYPES
-    return bool(GUEST_NAME_RE.match(name))
+    """Guests' ports are never differences (_common.is_guest_port: by name or link type)."""
+    return is_guest_port(name, link_type=(links.get(name) or {}).get('type'))
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,13 +329,14 @@ def _ovs_ports(name, h, have, facts):
         keep = []
         for port, data in raw.items():
             ptype = data.get('type')
-            if port == name or data.get('fake_bridge') or ptype in OVS_IGNORED_PORT_TYPES:
+            if (port == name or data.get('fake_bridge') or ptype in OVS_IGNORED_PORT_TYPES
+                    or is_guest_port(port, ovs_type=ptype)):
                 continue
             keep.append(port)
         return sorted(keep, key=natural_key)
     fakes = set(n for n, b in (have.get('bridges') or {}).items() if b.get('parent') == name)
     return sorted((p for p in h.get('ports') or []
-                   if p != name and p not in fakes and not GUEST_NAME_RE.match(p)), key=natural_key)
+                   if p != name and p not in fakes and not is_guest_port(p)), key=natural_key)
 
 
 def _ovs_bridge(d, want, name, br, h, have, facts):

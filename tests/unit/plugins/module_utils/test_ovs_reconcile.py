@@ -24,6 +24,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model i
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import desired as ovs_desired
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsStateError
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs import state as state_mod
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.state import (
     StatePlanner,
     bridge_params,
@@ -284,3 +285,26 @@ def test_a_port_that_is_not_the_models_is_never_taken_apart(ovsdb):
     with pytest.raises(OvsStateError, match='interface eth3 is already a member of bond legacy'):
         run(ovsdb, seed_model())
     assert dump(ovsdb) == before
+
+
+class _OneInterfaceSnapshot(object):
+    def __init__(self, iface):
+        self.iface = iface
+
+    def port(self, name):
+        return {'interfaces': ['if0']}
+
+    def interface(self, name):
+        return self.iface
+
+
+@pytest.mark.parametrize('name, iface, guest', [
+    ('csdpdk-3', {'type': 'dpdkvhostuser', 'external_ids': {}}, True),      # CloudStack's DPDK guest (DpdkDriverImpl)
+    ('vhu7', {'type': 'dpdkvhostuserclient', 'external_ids': {}}, True),    # a vhost-user guest whatever its name
+    ('port9', {'type': '', 'external_ids': {'vm-id': 'a1b2'}}, True),       # libvirt's external IDs
+    ('vnet4', {'type': '', 'external_ids': {}}, True),
+    ('eth9', {'type': '', 'external_ids': {}}, False),
+    ('dpdk0', {'type': 'dpdk', 'external_ids': {}}, False),                 # a DPDK uplink is no guest
+])
+def test_guest_ports_by_name_type_and_external_ids(name, iface, guest):
+    assert state_mod.is_guest_port(_OneInterfaceSnapshot(iface), name) is guest

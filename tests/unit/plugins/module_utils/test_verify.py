@@ -500,6 +500,12 @@ OVS_DRIFT = [
      ['bridge cloudbr1: port eth4 unexpected']),
     ('extra internal port on a managed bridge', None, lambda r: _ovs_port(r, 'cloudbr1', 'mgmt0', ptype='internal'),
      ['bridge cloudbr1: port mgmt0 unexpected']),
+    # CloudStack's DPDK guests (DpdkDriverImpl: csdpdk-N, dpdkvhostuser/dpdkvhostuserclient): by
+    # name, and by type whatever the name.
+    ('CloudStack DPDK guest ports are not differences', None,
+     lambda r: (_ovs_port(r, 'cloudbr1', 'csdpdk-1', ptype='dpdkvhostuser'),
+                _ovs_port(r, 'cloudbr0', 'vhu-guest7', ptype='dpdkvhostuserclient')),
+     []),
     ('guest, tunnel and CloudStack fake-bridge ports are not differences', None,
      lambda r: (_ovs_port(r, 'cloudbr1', 'vnet5', ptype='vm'), _ovs_port(r, 'cloudbr1', 'vx1', ptype='vxlan'),
                 _ovs_port(r, 'cloudbr1', 'brcloudbr1-300', ptype='internal', fake=True, tag=300)),
