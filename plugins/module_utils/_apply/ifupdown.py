@@ -16,6 +16,7 @@ import fnmatch
 import os
 import re
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import SysReader
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import natural_key
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import FileChange
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.system import System
@@ -218,13 +219,22 @@ class IfupdownSystem(System):
         ifup = self.runner.bin('ifup')
         down = [n for n, why in reasons.items() if why != 'added']
         up = [n for n in reasons if n not in removed]
+        # ifupdown's state can say an interface is up whose device is gone (deleted behind its
+        # back: ovs-vsctl del-br, ip link del); a plain ifup would then do nothing.
+        stale = set(self.stale_up([n for n in up if n not in down]))
         before = [([ifdown] + list(self.DOWN_OPTIONS) + [n], 'ifdown %s' % n) for n in ordered(down, kinds, True)]
         creates = self._ovs_creates(up, down, kinds)
         after = []
         for name in ordered(up, kinds):
             after.extend(creates.pop(name, []))
-            after.append(([ifup, name], 'ifup %s' % name))
+            after.append(([ifup, '--force', name] if name in stale else [ifup, name], 'ifup %s' % name))
         return before, after
+
+    def stale_up(self, names):
+        """Those of ``names`` ifupdown's state lists as up although no such device exists."""
+        sysr = SysReader(self.root.root_dir)
+        claimed = sysr.ifupdown_up()
+        return [n for n in names if n in claimed and not sysr.exists('/sys/class/net', n)]
 
     def _new_definitions(self):
         defs = {}

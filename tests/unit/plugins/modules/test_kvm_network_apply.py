@@ -1078,3 +1078,18 @@ def test_one_read_and_one_plan_per_call_when_ansibles_address_is_known(debian, c
     assert result['changed'] is True and result['drift']
     assert reads.count == 1 and len(plans) == 1
     assert [argv for argv in fake.argvs if argv in IP_READS] == list(IP_READS)
+
+
+def test_ifupdown_forces_the_ifup_of_an_interface_its_state_wrongly_says_is_up(debian):
+    """cloudbr1 was deleted behind ifupdown's back (ip link del): its state still lists it, so a
+    plain ifup would do nothing. The first apply forces the ifup of that one, and only that one."""
+    put(debian, '/run/network/ifstate.cloudbr1', 'cloudbr1\n')
+    put(debian, '/run/network/ifstate.eth0', 'eth0\n')
+    os.makedirs(os.path.join(str(debian), 'sys', 'class', 'net', 'eth0'))     # eth0 is there, cloudbr1 is gone
+    fake = expect_live(HostFake(), NOTHING)
+    for argv in ([IFDOWN, '--force', 'eth0'], [IFUP, 'eth0'], [IFUP, 'eth1'], [IFUP, 'cloudbr0'],
+                 [IFUP, '--force', 'cloudbr1']):
+        fake.expect(argv=argv)
+    result, fake = apply(args_for(model_of(TWO_BRIDGES), 'ifupdown', debian), fake)
+    assert [a for a in fake.argvs if a not in IP_READS] == [
+        [IFDOWN, '--force', 'eth0'], [IFUP, 'eth0'], [IFUP, 'eth1'], [IFUP, 'cloudbr0'], [IFUP, '--force', 'cloudbr1']]
