@@ -12,7 +12,7 @@ RENDER_DIR ?= $(CURDIR)/out
 
 -include lab/lab.mk
 
-.PHONY: help setup demo test lint sanity unit render-check build docs docs-check changelog-lint clean
+.PHONY: help setup demo test lint sanity unit fuzz render-check build docs docs-check changelog-lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ sanity: setup ## ansible-test sanity on a copy placed under ansible_collections/
 unit: setup ## unit tests: model, renderers, modules on recorded output and on a scratch ovsdb-server
 	tests/unit/tools/fetch-ovs-binaries.sh
 	$(BIN)/python -m pytest -q -n 2 tests/unit
+
+fuzz: setup ## property tests (hypothesis) with many examples: 2000 per property, 300 rendered for netplan/ifquery
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_no_traceback.py
 
 render-check: setup ## render seed 000 on both backends for every system and validate with netplan/ifquery
 	scripts/render-check.sh $(RENDER_DIR)

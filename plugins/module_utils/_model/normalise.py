@@ -170,7 +170,14 @@ class _Normaliser(AddressRules):
         self.names = {}
         ethernets = self.ethernets(as_mapping(chk, 'kvm_network.ethernets', data.get('ethernets')))
         bonds = self.bonds(as_mapping(chk, 'kvm_network.bonds', data.get('bonds')), ethernets)
-        bridges = self.bridges(as_mapping(chk, 'kvm_network.bridges', data.get('bridges')), ethernets, bonds)
+        given_bridges = as_mapping(chk, 'kvm_network.bridges', data.get('bridges'))
+        if not given_bridges and (data.get('bridges') is None or isinstance(data.get('bridges'), dict)):
+            # An empty model would render no file, and the apply would prune every file of ours:
+            # the host's bridges gone because a variable came out empty. Never by accident.
+            chk.add('kvm_network.bridges', 'no bridge is defined, so the host would lose every bridge the collection '
+                    'configured', 'describe the host\'s bridges (at least its management bridge, for example '
+                    'cloudbr0: {uplink: eth0}); check that the variable that fills kvm_network is not empty')
+        bridges = self.bridges(given_bridges, ethernets, bonds)
         vlans = self.vlans(bridges)
         if self.ovs:
             for bname, bond in bonds.items():

@@ -443,3 +443,14 @@ def test_normalise_copies_without_deepcopy_and_leaves_the_input_alone(backend):
     before = copy.deepcopy(SEED[backend])
     assert model_normalise.normalise(data, 'h1') == model_normalise.normalise(copy.deepcopy(SEED[backend]), 'h1')
     assert dict(data) == before
+
+
+@pytest.mark.parametrize('data', [{}, {'backend': 'linux_bridge'}, {'backend': 'openvswitch', 'bridges': {}},
+                                  {'ethernets': {'eth0': {}}, 'bridges': None}])
+def test_a_model_without_bridges_is_refused(data):
+    """Found by the property tests: an empty model rendered no file, and the apply would have
+    pruned every file of the collection's (a variable that came out empty takes the bridges down)."""
+    with pytest.raises(model_normalise.ModelError) as err:
+        model_normalise.normalise(data, 'kvm1')
+    assert ('host kvm1: kvm_network.bridges: no bridge is defined, so the host would lose every bridge the collection '
+            'configured') in err.value.report('kvm1')
