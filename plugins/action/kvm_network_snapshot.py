@@ -61,11 +61,18 @@ class ActionModule(ActionBase):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars))
             return result
         reconnect = args.get('reconnect_timeout', DEFAULT_RECONNECT)
+        apply_budget = args.get('apply_timeout', 0)
         try:
-            deadline = time.monotonic() + float(reconnect)
+            start = time.monotonic()
+            deadline = start + float(reconnect)
+            # While the host says it is still applying, its confirmation timer has not started: the
+            # reconnect window starts again from each such answer, up to the apply's own limit.
+            latest = start + float(apply_budget) + float(reconnect)
         except (TypeError, ValueError):
-            return dict(result, failed=True, msg='reconnect_timeout must be a number of seconds, not %r' % (reconnect,))
+            return dict(result, failed=True, msg='reconnect_timeout and apply_timeout must be numbers of seconds, not '
+                        '%r, %r' % (reconnect, apply_budget))
         args['reconnect_timeout'] = int(reconnect)
+        args['apply_timeout'] = int(apply_budget)
         self._fail_fast()
         lost, attempts, error, pending = False, 0, None, None
         while True:
@@ -81,6 +88,7 @@ class ActionModule(ActionBase):
                     error, lost = answer.get('msg', 'unreachable'), True
                 else:
                     pending = answer
+                    deadline = max(deadline, min(time.monotonic() + float(reconnect), latest))
                 display.vvv('kvm_network_snapshot: attempt %d: %s' % (attempts, answer.get('msg')))
                 if time.monotonic() + RETRY_SLEEP >= deadline:
                     break
@@ -98,6 +106,7 @@ class ActionModule(ActionBase):
         if pending is not None and not lost:
             return dict(result, failed=True, changed=False, reason='pending', attempts=attempts,
                         snapshot=pending.get('snapshot'),
-                        msg='the change was still being applied on the host after %s s' % reconnect)
+                        msg='the change was still being applied on the host after %d s'
+                        % round(time.monotonic() - start))
         return dict(result, failed=True, changed=False, reason='unreachable', attempts=attempts,
                     msg='no new connection to the host within %s s (last error: %s)' % (reconnect, error))

@@ -86,6 +86,16 @@ options:
         fires.
     type: int
     default: 110
+  apply_timeout:
+    description:
+      - With O(action=confirm), how long the host may still be applying the change (as
+        M(cloudstack_kvm.networking.kvm_network_apply)'s O(cloudstack_kvm.networking.kvm_network_apply#module:apply_timeout)).
+        While the host answers that it is, its confirmation timer has not started, so the
+        O(reconnect_timeout) window starts again from each such answer, up to this many seconds more. A
+        slow host (an emulated one, a busy one) is then not rolled back while it is still applying.
+      - V(0) counts the apply time against O(reconnect_timeout).
+    type: int
+    default: 0
   keep_snapshots:
     description: How many finished snapshots to keep.
     type: int
@@ -227,6 +237,7 @@ def argument_spec():
         id=dict(type='str'),
         targets=probe.targets_argument_spec(bridge_required=False),
         reconnect_timeout=dict(type='int', default=110),  # the action plugin's
+        apply_timeout=dict(type='int', default=0),         # the action plugin's
         keep_snapshots=dict(type='int', default=5),
         state_dir=dict(type='path', default=snapshots.STATE_DIR),
         root_dir=dict(type='path', default='/'),

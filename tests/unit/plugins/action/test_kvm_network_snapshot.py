@@ -64,7 +64,7 @@ def test_confirms_over_a_new_connection_first():
     result, calls, connection = run(confirm(), [CONFIRMED])
     assert not result.get('failed') and result['changed'] and result['attempts'] == 1
     assert connection.reset.call_count == 1, 'the connection that survived the change proves nothing'
-    assert calls == [('cloudstack_kvm.networking.kvm_network_snapshot', confirm())]
+    assert calls == [('cloudstack_kvm.networking.kvm_network_snapshot', confirm(apply_timeout=0))]
 
 
 def test_retries_until_the_host_answers_again():
@@ -120,6 +120,23 @@ def test_a_change_still_being_applied_at_the_deadline_fails_as_pending():
     result, calls, _connection = run(confirm(reconnect_timeout=5), [PENDING] * 20, attempt_cost=1)
     assert result['failed'] and result['reason'] == 'pending'
     assert 'still being applied on the host after 5 s' in result['msg']
+
+
+def test_a_slow_apply_gets_its_own_time_then_the_full_reconnect_window():
+    """A TCG VM applies for 150 s: with apply_timeout the controller keeps asking while it applies,
+    then still has its reconnect window once the host's confirmation timer has started."""
+    answers = [PENDING] * 150 + [AnsibleConnectionFailure('ssh: connect timed out')] * 15 + [CONFIRMED]
+    result, calls, connection = run(confirm(reconnect_timeout=20, apply_timeout=300), answers, attempt_cost=0.0)
+    assert not result.get('failed'), result.get('msg')
+    assert result['attempts'] == 166
+    assert calls[0][1]['apply_timeout'] == 300
+
+
+def test_the_apply_budget_ends():
+    result, calls, _connection = run(confirm(reconnect_timeout=10, apply_timeout=30), [PENDING] * 100)
+    assert result['failed'] and result['reason'] == 'pending'
+    # asked until 30 s of applying plus the 10 s window (a second of sleep between attempts)
+    assert 'still being applied on the host after 39 s' in result['msg']
 
 
 def test_confirms_with_the_default_deadline_and_ssh_keepalives():
