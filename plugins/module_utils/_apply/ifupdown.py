@@ -112,21 +112,22 @@ class IfupdownSystem(System):
                 defs.setdefault(name, []).append(body)
         return dict((name, '\n'.join(sorted(parts))) for name, parts in defs.items())
 
-    @staticmethod
-    def kind_of(definition):
+    # The kind of a stanza, by the first option that tells it (in this order).
+    KIND_OPTIONS = (
+        ('ovs_bridge', re.compile(r'^\s*ovs_type\s+OVSBridge', re.M)),
+        ('ovs_fake', re.compile(r'^\s*ovs_type\s+OVSIntPort', re.M)),
+        ('ovs_port', re.compile(r'^\s*ovs_type\s+OVS', re.M)),
+        ('bridge', re.compile(r'^\s*bridge[_-]ports\s', re.M)),
+        ('bond', re.compile(r'^\s*(bond-slaves|bond_slaves|slaves)\s', re.M)),
+        ('vlan', re.compile(r'^\s*vlan[_-]raw[_-]device\s', re.M)),
+    )
+
+    @classmethod
+    def kind_of(cls, definition):
         text = definition or ''
-        if re.search(r'^\s*ovs_type\s+OVSBridge', text, re.M):
-            return 'ovs_bridge'
-        if re.search(r'^\s*ovs_type\s+OVSIntPort', text, re.M):
-            return 'ovs_fake'
-        if re.search(r'^\s*ovs_type\s+OVS', text, re.M):
-            return 'ovs_port'
-        if re.search(r'^\s*bridge[_-]ports\s', text, re.M):
-            return 'bridge'
-        if re.search(r'^\s*(bond-slaves|bond_slaves|slaves)\s', text, re.M):
-            return 'bond'
-        if re.search(r'^\s*vlan[_-]raw[_-]device\s', text, re.M):
-            return 'vlan'
+        for kind, pattern in cls.KIND_OPTIONS:
+            if pattern.search(text):
+                return kind
         return 'ethernet'
 
     def _sources_our_file(self, text, our_path):

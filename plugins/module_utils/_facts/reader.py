@@ -114,18 +114,12 @@ def read_host_network(module, sections=SECTIONS, ovs='auto', ovs_timeout=5, root
     if 'links' in wanted:
         facts['links'] = dict((n, dict((k, v) for k, v in l.items() if k not in ('info_data', 'slave_data')))
                               for n, l in links.items())
-    if 'addresses' in wanted:
-        facts['addresses'] = addresses
-    if 'routes' in wanted:
-        facts['routes'] = routes
-    if 'bridges' in wanted:
-        facts['linux_bridges'] = lbr
-    if 'bonds' in wanted:
-        facts['bonds'] = bonds
-    if 'vlans' in wanted:
-        facts['vlans'] = vlans
-    if 'ovs' in wanted:
-        facts['ovs'] = ovs_facts
+    # section asked for -> (fact name, value)
+    for section, key, value in (('addresses', 'addresses', addresses), ('routes', 'routes', routes),
+                                ('bridges', 'linux_bridges', lbr), ('bonds', 'bonds', bonds),
+                                ('vlans', 'vlans', vlans), ('ovs', 'ovs', ovs_facts)):
+        if section in wanted:
+            facts[key] = value
     if 'cloud0' in wanted:
         facts['cloud0'] = cloud0_facts(links, addresses, lbr, ovs_facts)
     if 'owners' in wanted:

@@ -127,6 +127,17 @@ class _PortPlannerBase(object):
                                 % (self.name, have['bridge'], what))
         return OvsPlan(), have
 
+    def _placement(self, plan, have, real_bridge):
+        """'create' (no such port), 'recreate' (on another bridge: Open vSwitch cannot move a port),
+        or None (on the right bridge; the planner decides the rest)."""
+        if have is None:
+            return 'create'
+        if have['bridge'] != real_bridge:
+            plan.recreate('port %s is on bridge %s, wanted on %s; Open vSwitch cannot move a port between bridges'
+                          % (self.name, have['bridge'], real_bridge))
+            return 'recreate'
+        return None
+
     def _plan_absent(self, plan, have):
         bridge = self.params.get('bridge')
         if have is None:
@@ -235,17 +246,12 @@ class BondPlanner(_PortPlannerBase):
         have_view = plan.before
         want = self._wanted(have_view, real_bridge, vlan)
 
-        if have is None:
-            mode = 'create'
-        elif have['bridge'] != real_bridge:
-            mode = 'recreate'
-            plan.recreate('port %s is on bridge %s, wanted on %s; Open vSwitch cannot move a port between bridges'
-                          % (self.name, have['bridge'], real_bridge))
-        elif len(have['interfaces']) < 2:
+        mode = self._placement(plan, have, real_bridge)
+        if mode is None and len(have['interfaces']) < 2:
             mode = 'recreate'
             plan.recreate('port %s exists as a plain port (interface %s), not a bond; it is recreated as a bond'
                           % (self.name, ', '.join(have['interfaces']) or 'none'))
-        else:
+        elif mode is None:
             mode = 'update'
 
         base = dict(BOND_DEFAULT_VIEW) if have_view is None else dict(have_view)
@@ -324,20 +330,15 @@ class PortPlanner(_PortPlannerBase):
                                                  'bond' if owner and len(owner['interfaces']) > 1 else 'port',
                                                  other['port'], owner['vsctl_bridge'] if owner else '?'))
         have_view = plan.before
-        if have is None:
-            mode = 'create'
-        elif have['bridge'] != real_bridge:
-            mode = 'recreate'
-            plan.recreate('port %s is on bridge %s, wanted on %s; Open vSwitch cannot move a port between bridges'
-                          % (self.name, have['bridge'], real_bridge))
-        elif have['interfaces'] != [self.name]:
+        mode = self._placement(plan, have, real_bridge)
+        if mode is None and have['interfaces'] != [self.name]:
             mode = 'recreate'
             what = ('a bond of %s' % ', '.join(have['interfaces']) if len(have['interfaces']) > 1
                     else 'a port with interface %s' % ', '.join(have['interfaces']))
             plan.recreate('port %s exists as %s; it is recreated with one interface named %s'
                           % (self.name, what, self.name))
             have_view = dict(have_view, type=PORT_DEFAULT_VIEW['type'], interface_options={})
-        else:
+        elif mode is None:
             mode = 'update'
 
         want = wanted_port_columns(p, have_view, vlan=vlan)
