@@ -38,11 +38,14 @@ class BridgeChecker(object):
                     self._ovs_error = 'the Open vSwitch database cannot be read (%s)' % e
         return self._ovs or set()
 
-    def physical_device(self, bridge):
+    def physical_device(self, bridge, ports=None):
         """The port the agent takes as a Linux bridge's physical device, and for a VLAN device the
         device under it (BridgeVifDriver.getPif: /sys/devices/virtual/net/BR/brif, isInterface,
-        /proc/net/vlan/PORT); None when no port has a name the agent accepts."""
-        for port in self.sysr.listdir('/sys/class/net', bridge, 'brif'):
+        /proc/net/vlan/PORT); None when no port has a name the agent accepts. ``ports``: the
+        bridge's ports when the caller has listed them already."""
+        if ports is None:
+            ports = self.sysr.listdir('/sys/class/net', bridge, 'brif')
+        for port in ports:
             if CLOUDSTACK_PORT_RE.match(port):
                 for line in (self.sysr.read('/proc/net/vlan', port) or '').splitlines():
                     if line.startswith('Device:'):
@@ -54,7 +57,7 @@ class BridgeChecker(object):
         """(what is wrong, fix) for a label device on a Linux bridge host, or None."""
         if self.sysr.is_linux_bridge(dev):
             ports = self.sysr.listdir('/sys/class/net', dev, 'brif')
-            pif = self.physical_device(dev)
+            pif = self.physical_device(dev, ports)    # the ports listed once
             if ports and pif is None:
                 return ('Linux bridge %s has no port the agent accepts as its physical device (ports: %s)'
                         % (dev, ', '.join(ports)),

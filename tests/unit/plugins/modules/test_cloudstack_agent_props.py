@@ -587,3 +587,22 @@ def test_agent_keys_false_edits_another_properties_file(tmp_path, sysroot, no_ov
     assert result['changed'] is True, result
     assert warn.call_count == 0
     assert read(f) == 'http.port=8080\nhttps.enable=true\nport=any\nopenvswitch.dpdk.enable=x\n'
+
+
+def test_a_bridges_ports_are_listed_once(tmp_path, sysroot, no_ovs):
+    """The checker reads a bridge's ports once (it listed them twice: for the message, then again
+    for the physical device)."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import SysReader
+    f = tmp_path / 'agent.properties'
+    write(f, INSTALL)
+    add_port(sysroot, 'cloudbr0', 'bond0')
+    real = SysReader.listdir
+    listed = []
+
+    def counting(self, *parts):
+        if parts[-1] == 'brif':
+            listed.append(parts)
+        return real(self, *parts)
+    with mock.patch.object(SysReader, 'listdir', counting):
+        result, dummy = run_module(mod.main, props(f, properties={'guest.network.device': 'cloudbr0'}))
+    assert result['changed'] is True and len(listed) == 1, listed
