@@ -96,6 +96,13 @@ options:
       - V(0) counts the apply time against O(reconnect_timeout).
     type: int
     default: 0
+  lock_timeout:
+    description:
+      - With O(action=rollback), seconds to wait for a C(kvm_network_apply) that is changing the host (it
+        holds the host's apply lock) before failing with its pid, start time and controller. Never two
+        writers.
+    type: int
+    default: 60
   keep_snapshots:
     description: How many finished snapshots to keep.
     type: int
@@ -238,6 +245,7 @@ def argument_spec():
         targets=probe.targets_argument_spec(bridge_required=False),
         reconnect_timeout=dict(type='int', default=110),  # the action plugin's
         apply_timeout=dict(type='int', default=0),         # the action plugin's
+        lock_timeout=dict(type='int', default=60),
         keep_snapshots=dict(type='int', default=5),
         state_dir=dict(type='path', default=snapshots.STATE_DIR),
         root_dir=dict(type='path', default='/'),
@@ -283,7 +291,9 @@ def run(module):
                 'msg': 'snapshot %s was rolled back already' % snap.id}
     if module.check_mode:
         return {'changed': True, 'snapshot': snap.summary()}
-    report = safe.rollback_now(module, snap, undo=True)
+    # Never two writers: an apply that is changing the host finishes first (it holds the lock).
+    with snapshots.HostLock(root, params['state_dir']).acquire(params['lock_timeout']):
+        report = safe.rollback_now(module, snap, undo=True)
     snap = snapshots.Snapshot.load(root, snap.id, params['state_dir'])
     if snap.status != 'rolled_back':
         raise ModuleFailure('snapshot %s was not rolled back (%s)' % (snap.id, safe.describe(report)),

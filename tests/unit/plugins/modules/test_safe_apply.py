@@ -536,3 +536,24 @@ def test_a_timer_rollback_leaves_a_file_it_did_not_write(debian):
     assert '%s was changed since this apply (by another apply or by hand): left as it is' % ours in report['errors']
     assert read(debian, ours) == edited
     assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES
+
+
+def test_a_rollback_on_demand_waits_for_an_apply_that_is_changing_the_host(debian):
+    result, fake = first_apply(debian)
+    run(kvm_network_snapshot.main, {'action': 'confirm', 'id': result['safe_apply']['id'], 'root_dir': str(debian)}, fake)
+    lock_path = os.path.join(str(debian), STATE.lstrip('/'), 'apply.lock')
+    holder = subprocess.Popen([sys.executable, '-c', (
+        'import fcntl, os, sys, time\n'
+        'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n'
+        'fcntl.flock(fd, fcntl.LOCK_EX)\n'
+        'print("held", flush=True)\n'
+        'time.sleep(60)\n'), lock_path], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b'held'
+        failed = run(kvm_network_snapshot.main, {'action': 'rollback', 'root_dir': str(debian), 'lock_timeout': 1},
+                     live(SafeHost()))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert failed['failed'] is True and failed['reason'] == 'locked'
+    assert manifest(debian, result['safe_apply']['id'])['status'] == 'confirmed', 'nothing was rolled back'
