@@ -469,13 +469,11 @@ def test_a_second_apply_waits_for_the_pending_one_and_plans_on_what_it_left(debi
     assert result['safe_apply']['armed'] is True and manifest(debian, sid)['status'] == 'confirmed'
 
 
-def test_an_apply_in_progress_holds_the_host_and_its_death_lets_go(debian):
-    """The host lock is a flock: held by a live process, the next apply fails naming it; the
-    process killed, the lock is free (nothing left behind blocks the host)."""
-    first = first_apply(debian)
-    run(kvm_network_snapshot.main, {'action': 'confirm', 'id': first[0]['safe_apply']['id'], 'root_dir': str(debian)},
-        first[1])
-    lock_path = os.path.join(str(debian), STATE.lstrip('/'), 'apply.lock')
+@contextlib.contextmanager
+def holding_the_lock(root):
+    """Another process holds the host's apply lock (as an apply in progress does, with its holder
+    record) until the block ends; then it is killed."""
+    lock_path = os.path.join(str(root), STATE.lstrip('/'), 'apply.lock')
     holder = subprocess.Popen([sys.executable, '-c', (
         'import fcntl, json, os, sys, time\n'
         'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n'
@@ -487,13 +485,23 @@ def test_an_apply_in_progress_holds_the_host_and_its_death_lets_go(debian):
         'time.sleep(60)\n'), lock_path], stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == b'held'
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_apply_in_progress_holds_the_host_and_its_death_lets_go(debian):
+    """The host lock is a flock: held by a live process, the next apply fails naming it; the
+    process killed, the lock is free (nothing left behind blocks the host)."""
+    first = first_apply(debian)
+    run(kvm_network_snapshot.main, {'action': 'confirm', 'id': first[0]['safe_apply']['id'], 'root_dir': str(debian)},
+        first[1])
+    with holding_the_lock(debian) as holder:
         failed = run(kvm_network_apply.main, mtu_change(debian, lock_timeout=1), live(SafeHost()))
         assert failed['failed'] is True and failed['reason'] == 'locked'
         assert failed['msg'].startswith('another kvm_network_apply is changing this host (pid %d, started '
                                         '2026-12-06 10:00:00 UTC from 198.51.100.77)' % holder.pid)
-    finally:
-        holder.kill()
-        holder.wait()
     second = live(SafeHost())
     second.expect(argv=[IFDOWN, '--force', 'cloudbr1']).expect(argv=[IFUP, 'cloudbr1'])
     result = run(kvm_network_apply.main, mtu_change(debian, lock_timeout=1), second)
@@ -541,19 +549,8 @@ def test_a_timer_rollback_leaves_a_file_it_did_not_write(debian):
 def test_a_rollback_on_demand_waits_for_an_apply_that_is_changing_the_host(debian):
     result, fake = first_apply(debian)
     run(kvm_network_snapshot.main, {'action': 'confirm', 'id': result['safe_apply']['id'], 'root_dir': str(debian)}, fake)
-    lock_path = os.path.join(str(debian), STATE.lstrip('/'), 'apply.lock')
-    holder = subprocess.Popen([sys.executable, '-c', (
-        'import fcntl, os, sys, time\n'
-        'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n'
-        'fcntl.flock(fd, fcntl.LOCK_EX)\n'
-        'print("held", flush=True)\n'
-        'time.sleep(60)\n'), lock_path], stdout=subprocess.PIPE)
-    try:
-        assert holder.stdout.readline().strip() == b'held'
+    with holding_the_lock(debian):
         failed = run(kvm_network_snapshot.main, {'action': 'rollback', 'root_dir': str(debian), 'lock_timeout': 1},
                      live(SafeHost()))
-    finally:
-        holder.kill()
-        holder.wait()
     assert failed['failed'] is True and failed['reason'] == 'locked'
     assert manifest(debian, result['safe_apply']['id'])['status'] == 'confirmed', 'nothing was rolled back'
