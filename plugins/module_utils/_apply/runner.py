@@ -36,9 +36,8 @@ class Runner(object):
     def run(self, argv, what):
         """A command that changes the host: fails with ``what`` and the tool's message."""
         self.ran.append(list(argv))
-        rc, out, err = command.run(self.module, argv)
-        if rc != 0:
-            failure = command.CommandFailed(argv, rc, out, err, what)
+        try:
+            return command.output(self.module, argv, what=what)
+        except command.CommandFailed as failure:    # a non-zero exit or a hung tool stopped
             failure.kwargs['commands'] = self.ran
-            raise failure
-        return out
+            raise

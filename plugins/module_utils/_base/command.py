@@ -80,10 +80,6 @@ class CommandFailed(ModuleFailure):
         else:
             msg = '%s failed (rc=%d): %s' % (shown, rc, brief(err or out))
         super(CommandFailed, self).__init__(msg, cmd=list(argv), rc=rc, stdout=out, stderr=err)
-        self.argv = list(argv)
-        self.rc = rc
-        self.out = out
-        self.err = err
 
 
 def run(module, argv, timeout=DEFAULT_TIMEOUT, cwd=None, data=None, environ=None, check=False, what=None):

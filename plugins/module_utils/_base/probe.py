@@ -18,6 +18,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import SBIN_DIRS
 
 # Seconds ping waits for each answer: with -c N a silent target costs about N * PING_WAIT.
 PING_WAIT = 2
@@ -77,7 +78,7 @@ def probe(module, target, bridge=None, count=DEFAULT_COUNT, ping=None):
 
 
 def find_ping(module):
-    return module.get_bin_path('ping', required=False, opt_dirs=list(command.environment()['PATH'].split(':')))
+    return module.get_bin_path('ping', required=False, opt_dirs=SBIN_DIRS)     # PATH is searched too
 
 
 def probes(module, targets):
