@@ -32,9 +32,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from collections import namedtuple
 
 _WS = ' \t\f'
 _LINE_RE = re.compile(r'([^\r\n]*)(\r\n|\r|\n|$)')
+# Java's letter escapes: the letter after the backslash and the character it stands for.
+_LETTER_ESCAPES = (('t', '\t'), ('n', '\n'), ('r', '\r'), ('f', '\f'))
+_UNESCAPED = dict(_LETTER_ESCAPES)
+# What a written key or value escapes always: the backslash itself and the letter escapes.
+_ESCAPED = dict((char, '\\' + letter) for letter, char in _LETTER_ESCAPES + (('\\', '\\'),))
 
 
 class PropertiesError(Exception):
@@ -69,16 +75,10 @@ def unescape(text, lineno=None):
                 raise PropertiesError('malformed \\uxxxx escape %r' % ('\\u' + digits), lineno)
             out.append(chr(int(digits, 16)))
             i += 4
-        elif c == 't':
-            out.append('\t')
-        elif c == 'r':
-            out.append('\r')
-        elif c == 'n':
-            out.append('\n')
-        elif c == 'f':
-            out.append('\f')
         else:
-            out.append(c)
+            # A letter escape stands for its control character; a backslash before any other
+            # character stands for that character.
+            out.append(_UNESCAPED.get(c, c))
     return _join_surrogates(''.join(out))
 
 
@@ -102,16 +102,8 @@ def _escape_char(c):
 def _escape(text, is_key):
     out = []
     for pos, c in enumerate(text):
-        if c == '\\':
-            out.append('\\\\')
-        elif c == '\t':
-            out.append('\\t')
-        elif c == '\n':
-            out.append('\\n')
-        elif c == '\r':
-            out.append('\\r')
-        elif c == '\f':
-            out.append('\\f')
+        if c in _ESCAPED:
+            out.append(_ESCAPED[c])
         elif c == ' ' and (is_key or pos == 0):
             out.append('\\ ')
         elif is_key and c in '=:':
@@ -185,29 +177,24 @@ def _split_key_value(line):
     return key_len, value_start, has_sep
 
 
-class Entry(object):
+class Entry(namedtuple('Entry', 'kind raw lineno key value prefix terminator dangling')):
     """One element of the file: a comment, a blank line, or one (possibly continued) property.
 
     ``raw`` is the exact text of the element including line terminators; ``key``/``value`` are
     the parsed strings for a property and None otherwise. ``prefix`` is the text of the first
     physical line up to where the value starts (indent, key as written, separator) when the whole
     prefix lies on that line, so a rewrite keeps the author's key spelling and separator style.
+    An entry is a value: an edit puts a new one in its place (``_replace``).
     """
 
-    __slots__ = ('kind', 'raw', 'key', 'value', 'prefix', 'lineno', 'terminator', 'dangling')
-
-    def __init__(self, kind, raw, lineno, key=None, value=None, prefix=None, terminator='', dangling=False):
-        self.dangling = dangling
-        self.kind = kind
-        self.raw = raw
-        self.lineno = lineno
-        self.key = key
-        self.value = value
-        self.prefix = prefix
-        self.terminator = terminator
+    __slots__ = ()
 
     def __repr__(self):
         return 'Entry(%s, %r)' % (self.kind, self.raw)
+
+
+# A comment or blank line gives kind, raw and lineno only (namedtuple's defaults= is Python 3.7+).
+Entry.__new__.__defaults__ = (None, None, None, '', False)
 
 
 class PropertiesFile(object):
@@ -354,12 +341,9 @@ class PropertiesFile(object):
             # A continuation backslash at the end of the file means nothing to Java; followed by
             # another line it would swallow the appended property, so it goes.
             body = last.raw[:len(last.raw) - len(last.terminator)]
-            last.raw = body[:-1] + self.newline
-            last.terminator = self.newline
-            last.dangling = False
+            self.entries[-1] = last._replace(raw=body[:-1] + self.newline, terminator=self.newline, dangling=False)
         elif not last.raw.endswith(('\n', '\r')):
-            last.raw += self.newline
-            last.terminator = self.newline
+            self.entries[-1] = last._replace(raw=last.raw + self.newline, terminator=self.newline)
         self.entries.append(entry)
 
     def unset(self, key):
