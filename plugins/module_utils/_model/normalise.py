@@ -215,17 +215,24 @@ class _Normaliser(AddressRules):
         self.names[name] = kind
         return True
 
+    def declared(self, kind, given, keys):
+        """(name, where, options) of each object of ``kind`` given as {name: options} that claims a
+        free name, its options as a mapping (unknown keys reported). A generator: each name is
+        claimed as the caller comes to it."""
+        for name, opts in given.items():
+            if not self.claim_name(kind, name):
+                continue
+            where = '%s %s' % (kind, name)
+            opts = as_mapping(self.chk, where, opts)
+            self.chk.unknown_keys(where, opts, keys)
+            yield name, where, opts
+
     # -- ethernets -------------------------------------------------------------------------------
     def ethernets(self, given):
         chk = self.chk
         out = {}
         macs = {}
-        for name, opts in given.items():
-            if not self.claim_name('ethernet', name):
-                continue
-            where = 'ethernet %s' % name
-            opts = as_mapping(chk, where, opts)
-            chk.unknown_keys(where, opts, ETHERNET_KEYS)
+        for name, where, opts in self.declared('ethernet', given, ETHERNET_KEYS):
             match = as_mapping(chk, where + ' match', opts.get('match'))
             chk.unknown_keys(where + ' match', match, MATCH_KEYS)
             norm_match = {}
@@ -253,12 +260,7 @@ class _Normaliser(AddressRules):
     def bonds(self, given, ethernets):
         chk = self.chk
         out = {}
-        for name, opts in given.items():
-            if not self.claim_name('bond', name):
-                continue
-            where = 'bond %s' % name
-            opts = as_mapping(chk, where, opts)
-            chk.unknown_keys(where, opts, BOND_KEYS)
+        for name, where, opts in self.declared('bond', given, BOND_KEYS):
             bond = {
                 'name': name, 'interfaces': [], 'mode': None, 'miimon': None, 'updelay': None,
                 'downdelay': None, 'primary': None, 'lacp': None, 'lacp_rate': None,
@@ -388,12 +390,7 @@ class _Normaliser(AddressRules):
         out = {}
         untagged_on = {}
         tagged_on = {}
-        for name, opts in given.items():
-            if not self.claim_name('bridge', name):
-                continue
-            where = 'bridge %s' % name
-            opts = as_mapping(chk, where, opts)
-            chk.unknown_keys(where, opts, BRIDGE_KEYS)
+        for name, where, opts in self.declared('bridge', given, BRIDGE_KEYS):
             br = {
                 'name': name, 'uplink': None, 'uplink_kind': None, 'vlan': None, 'vlan_interface': None,
                 'parent': None, 'port': None, 'addresses': [], 'dhcp4': False, 'dhcp6': False,
