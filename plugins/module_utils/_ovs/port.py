@@ -110,11 +110,17 @@ class _PortPlannerBase(object):
 
     kind = 'port'
 
-    def __init__(self, params, check_mode=False):
+    def __init__(self, params, check_mode=False, released=(), handed_over=()):
         self.params = params
         self.check_mode = check_mode
         self.name = params['port']
         self.snapshot = None
+        # A member moving between two ports of one whole-host transaction (bond0 = eth0+eth1 and
+        # bond1 = eth2+eth3 re-cabled to eth0+eth2 and eth1+eth3): the transaction removes it from
+        # the port it leaves first (``handed_over`` there, nothing more to remove), so the port it
+        # joins takes it without conflict (``released`` there).
+        self.released = frozenset(released)
+        self.handed_over = frozenset(handed_over)
 
     def _start(self, snapshot, what):
         """(plan, the port as it is) for ``snapshot``; a fake bridge of this name is refused, since it
@@ -171,8 +177,8 @@ class BondPlanner(_PortPlannerBase):
 
     kind = 'bond'
 
-    def __init__(self, params, check_mode=False, ref_prefix='m'):
-        super(BondPlanner, self).__init__(params, check_mode)
+    def __init__(self, params, check_mode=False, ref_prefix='m', released=(), handed_over=()):
+        super(BondPlanner, self).__init__(params, check_mode, released, handed_over)
         # Named row ids (--id=@m0) must be unique in one ovs-vsctl transaction: the whole-host
         # reconcile plans several bonds into one and gives each its own prefix.
         self.ref_prefix = ref_prefix
@@ -208,7 +214,7 @@ class BondPlanner(_PortPlannerBase):
     def _check_members_free(self, members):
         for member in members:
             iface = self.snapshot.interface(member)
-            if iface is None or iface['port'] == self.name:
+            if iface is None or iface['port'] == self.name or member in self.released:
                 continue
             owner = self.snapshot.port(iface['port'])
             what = 'a member of bond' if owner and len(owner['interfaces']) > 1 else 'port'
@@ -285,7 +291,7 @@ class BondPlanner(_PortPlannerBase):
         active = set(have['interfaces'])
         wanted = want['interfaces']
         added = [m for m in self.params['interfaces'] if m not in active]
-        removed = sorted(active - set(wanted))
+        removed = sorted(active - set(wanted) - self.handed_over)
         for index, member in enumerate(added):
             ref = '@%s%d' % (self.ref_prefix, index)
             txn.add('create', 'Interface', 'name=%s' % quote(member), options=['--id=%s' % ref])
@@ -323,12 +329,14 @@ class PortPlanner(_PortPlannerBase):
                                     'tag %d contradicts it (name the parent bridge to use another tag)'
                                     % (self.name, p['bridge'], vlan, p['tag']))
         other = self.snapshot.interface(self.name)
-        if other is not None and other['port'] != self.name:
+        if other is not None and other['port'] != self.name and self.name not in self.released:
             owner = self.snapshot.port(other['port'])
+            bridge = owner['vsctl_bridge'] if owner else '?'
             raise OvsStateError('port %s: interface %s is already a member of %s %s on bridge %s; remove it '
-                                'there first' % (self.name, self.name,
-                                                 'bond' if owner and len(owner['interfaces']) > 1 else 'port',
-                                                 other['port'], owner['vsctl_bridge'] if owner else '?'))
+                                'there first (ovs-vsctl del-port %s %s), or, when kvm_network replaces that port, '
+                                'name every interface it holds in kvm_network.ethernets'
+                                % (self.name, self.name, 'bond' if owner and len(owner['interfaces']) > 1 else 'port',
+                                   other['port'], bridge, bridge, other['port']))
         have_view = plan.before
         mode = self._placement(plan, have, real_bridge)
         if mode is None and have['interfaces'] != [self.name]:

@@ -186,13 +186,17 @@ class StatePlanner(object):
             self._merge(plan, 'bridge %s' % br['name'], BridgePlanner(params, self.check_mode)(view), view,
                         lambda sub, p=params: _simulate_bridge(view, p, sub.after) if sub.before is None else None)
             self._mtu(plan, view, br)
+        moves = self._hand_over(plan, view)
         for index, port in enumerate(sorted(self.state['ports'].values(), key=lambda p: p['name'])):
             self._free_interfaces(plan, view, port)
             params = uplink_params(port)
+            released = [iface for iface in port['interfaces'] if iface in moves]
+            handed_over = [iface for iface, (holder, _) in moves.items() if holder == port['name']]
             if port['kind'] == 'bond':
-                planner = BondPlanner(params, self.check_mode, ref_prefix='b%dm' % index)
+                planner = BondPlanner(params, self.check_mode, ref_prefix='b%dm' % index, released=released,
+                                      handed_over=handed_over)
             else:
-                planner = PortPlanner(params, self.check_mode)
+                planner = PortPlanner(params, self.check_mode, released=released, handed_over=handed_over)
             self._merge(plan, '%s %s' % ('bond' if port['kind'] == 'bond' else 'port', port['name']),
                         planner(view), view, None)
         self.foreign_ports = self._foreign_ports(plan, view)
@@ -242,11 +246,33 @@ class StatePlanner(object):
         if active != br['mtu']:
             plan.txn.add('set', 'Interface', name, column_arg('mtu_request', br['mtu']))
 
+    def _hand_over(self, plan, view):
+        """Members that move between two ports of the model: removed from the port they leave at the
+        head of the transaction, before any port takes them (ovs-vsctl's add-port and add-bond refuse
+        an interface that is still on a port). Returns {interface: (port it leaves, port it joins)}."""
+        moves = {}
+        for port in sorted(self.state['ports'].values(), key=lambda p: p['name']):
+            for iface in port['interfaces']:
+                row = view.interface(iface) or {}
+                holder = row.get('port')
+                if holder and holder != port['name'] and holder in self.state['ports']:
+                    moves[iface] = (holder, port['name'])
+        for iface in sorted(moves):
+            holder = moves[iface][0]
+            plan.txn.add('remove', 'Port', holder, 'interfaces', view.interface(iface)['uuid'])
+        return moves
+
     def _free_interfaces(self, plan, view, port):
         """Remove the model's stale ports that hold an interface this port needs."""
         for iface in port['interfaces']:
             holder = (view.interface(iface) or {}).get('port')
-            if not holder or holder == port['name'] or holder not in self.managed or holder in self.state['ports']:
+            if not holder or holder == port['name'] or holder in self.state['ports']:
+                continue
+            # The model's stale port: its name is the model's, or every interface it holds is (a bond
+            # the model replaced by one of its NICs). A port holding anything else is not ours to
+            # take apart: the port planner refuses it with a message that names it.
+            if holder not in self.managed and not set((view.port(holder) or {}).get('interfaces') or [holder]) \
+                    <= self.managed:
                 continue
             if holder in self.state['bridges'] or (view.port(holder) or {}).get('fake_bridge'):
                 continue

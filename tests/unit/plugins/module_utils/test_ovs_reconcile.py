@@ -308,3 +308,70 @@ class _OneInterfaceSnapshot(object):
 ])
 def test_guest_ports_by_name_type_and_external_ids(name, iface, guest):
     assert state_mod.is_guest_port(_OneInterfaceSnapshot(iface), name) is guest
+
+
+# --- changes between two models (the change catalogue's Open vSwitch cases, on a real database) ------
+
+def recabled(**bonds):
+    data = copy.deepcopy(SEED['openvswitch'])
+    for name, members in bonds.items():
+        data['bonds'][name]['interfaces'] = members
+    return model_normalise.normalise(data)
+
+
+@needs_ovsdb
+def test_members_moved_between_two_bonds_that_both_stay_in_one_transaction(ovsdb):
+    converge(ovsdb, seed_model())
+    bond0 = get(ovsdb, 'Port', 'bond0', '_uuid')
+    result = converge(ovsdb, recabled(bond0=['eth0', 'eth2'], bond1=['eth1', 'eth3']))
+    assert len(result['commands']) == 1
+    assert sorted(ovsdb.run('list-ifaces', 'cloudbr0').split()) == ['eth0', 'eth2']
+    assert sorted(ovsdb.run('list-ifaces', 'cloudbr1').split()) == ['eth1', 'eth3']
+    assert get(ovsdb, 'Port', 'bond0', '_uuid') == bond0, 'bond0 was recreated'
+    # And back: the other way round is the same kind of change.
+    converge(ovsdb, seed_model())
+    assert sorted(ovsdb.run('list-ifaces', 'cloudbr0').split()) == ['eth0', 'eth1']
+
+
+@needs_ovsdb
+def test_a_bond_replaced_by_one_of_its_nics_and_back(ovsdb):
+    converge(ovsdb, seed_model())
+    data = copy.deepcopy(SEED['openvswitch'])
+    del data['bonds']['bond1']
+    data['bridges']['cloudbr1']['uplink'] = 'eth2'
+    # eth3 stays in the model, unused: bond1 holds nothing but the model's NICs, so it is the
+    # model's old bond and goes in the same transaction.
+    result = converge(ovsdb, model_normalise.normalise(data))
+    argv = result['commands'][0]
+    assert argv[argv.index('del-port') - 1:argv.index('del-port') + 2] == ['--if-exists', 'del-port', 'bond1']
+    assert sorted(ovsdb.run('list-ports', 'cloudbr1').split()) == ['eth2']
+    assert ovsdb.run('port-to-br', 'eth2').strip() == 'cloudbr1'
+    converge(ovsdb, seed_model())
+    assert sorted(ovsdb.run('list-ports', 'cloudbr1').split()) == ['bond1']
+    assert sorted(ovsdb.run('list-ifaces', 'cloudbr1').split()) == ['eth2', 'eth3']
+
+
+@needs_ovsdb
+def test_a_bond_holding_a_nic_the_model_does_not_name_is_not_taken_apart(ovsdb):
+    converge(ovsdb, seed_model())
+    data = copy.deepcopy(SEED['openvswitch'])
+    del data['bonds']['bond1']
+    del data['ethernets']['eth3']
+    data['bridges']['cloudbr1']['uplink'] = 'eth2'
+    before = dump(ovsdb)
+    with pytest.raises(OvsStateError, match=r'interface eth2 is already a member of bond bond1 .*del-port cloudbr1 bond1'):
+        run(ovsdb, model_normalise.normalise(data))
+    assert dump(ovsdb) == before
+
+
+@needs_ovsdb
+def test_a_member_moved_to_a_bond_on_another_bridge_leaves_the_old_bond_a_bond(ovsdb):
+    data = copy.deepcopy(SEED['openvswitch'])
+    data['ethernets']['eth4'] = {}
+    data['bonds']['bond1']['interfaces'] = ['eth2', 'eth3', 'eth4']
+    converge(ovsdb, model_normalise.normalise(data))
+    data['bonds']['bond0']['interfaces'] = ['eth0', 'eth1', 'eth4']
+    data['bonds']['bond1']['interfaces'] = ['eth2', 'eth3']
+    converge(ovsdb, model_normalise.normalise(data))
+    assert sorted(ovsdb.run('list-ifaces', 'cloudbr0').split()) == ['eth0', 'eth1', 'eth4']
+    assert sorted(ovsdb.run('list-ifaces', 'cloudbr1').split()) == ['eth2', 'eth3']
