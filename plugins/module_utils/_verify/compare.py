@@ -128,6 +128,17 @@ class _Differences(object):
             self.add(kind_type, name, field, expected, found,
                      '%s %s, expected %s' % (field, text_of(found), text_of(expected)))
 
+    def present(self, kind_type, wanted, have, missing=None):
+        """(name, modelled object, the host's) for each object of ``wanted`` the host has, in
+        natural order; one the host lacks is a ``present`` difference (``missing(modelled)`` says
+        more than 'missing'). A generator: the differences stay in the order of the names."""
+        for name in sorted(wanted, key=natural_key):
+            h = have.get(name)
+            if h is None:
+                self.add(kind_type, name, 'present', True, False, missing(wanted[name]) if missing else 'missing')
+                continue
+            yield name, wanted[name], h
+
 
 def _split(realised):
     """(realised model, raw facts) from host_network facts or from a bare model."""
@@ -191,13 +202,7 @@ def compare(wanted, realised):
 
 
 def _ethernets(d, want, have):
-    hethernets = have.get('ethernets') or {}
-    for name in sorted(want['ethernets'], key=natural_key):
-        eth = want['ethernets'][name]
-        h = hethernets.get(name)
-        if h is None:
-            d.add('ethernet', name, 'present', True, False, 'missing')
-            continue
+    for name, eth, h in d.present('ethernet', want['ethernets'], have.get('ethernets') or {}):
         mac = canonical_mac((eth.get('match') or {}).get('macaddress'))
         if mac:
             d.scalar('ethernet', name, 'macaddress', mac, canonical_mac((h.get('match') or {}).get('macaddress')))
@@ -215,13 +220,7 @@ def _bond_type(name, h, facts):
 
 
 def _bonds(d, want, have, facts, ovs):
-    hbonds = have.get('bonds') or {}
-    for name in sorted(want['bonds'], key=natural_key):
-        bond = want['bonds'][name]
-        h = hbonds.get(name)
-        if h is None:
-            d.add('bond', name, 'present', True, False, 'missing')
-            continue
+    for name, bond, h in d.present('bond', want['bonds'], have.get('bonds') or {}):
         kind = _bond_type(name, h, facts)
         wanted_kind = 'openvswitch' if ovs else 'linux'
         if kind != wanted_kind:
@@ -262,25 +261,14 @@ def _bonds(d, want, have, facts, ovs):
 
 
 def _vlans(d, want, have):
-    hvlans = have.get('vlans') or {}
-    for name in sorted(want.get('vlans') or {}, key=natural_key):
-        vl = want['vlans'][name]
-        h = hvlans.get(name)
-        if h is None:
-            d.add('vlan', name, 'present', True, False, 'missing (VLAN %s on %s)' % (vl['id'], vl['link']))
-            continue
+    for name, vl, h in d.present('vlan', want.get('vlans') or {}, have.get('vlans') or {},
+                                 lambda vlan: 'missing (VLAN %s on %s)' % (vlan['id'], vlan['link'])):
         d.scalar('vlan', name, 'id', vl['id'], h.get('id'))
         d.scalar('vlan', name, 'link', vl['link'], h.get('link'))
 
 
 def _bridges(d, want, have, facts, ovs):
-    hbridges = have.get('bridges') or {}
-    for name in sorted(want['bridges'], key=natural_key):
-        br = want['bridges'][name]
-        h = hbridges.get(name)
-        if h is None:
-            d.add('bridge', name, 'present', True, False, 'missing')
-            continue
+    for name, br, h in d.present('bridge', want['bridges'], have.get('bridges') or {}):
         wanted_type = 'openvswitch' if ovs else 'linux_bridge'
         htype = h.get('type') or wanted_type
         if htype != wanted_type:
