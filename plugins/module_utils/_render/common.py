@@ -94,6 +94,16 @@ def stable_uuid(host, conn_id):
     return str(uuid.uuid5(UUID_NAMESPACE, '%s/%s' % (host or '', conn_id)))
 
 
+# The Linux bonding driver's options a bond of the model may set, by the driver's own names
+# (/sys/class/net/BOND/bonding/NAME), in the order every renderer writes them.
+LINUX_BOND_OPTIONS = ('mode', 'miimon', 'updelay', 'downdelay', 'primary', 'lacp_rate', 'xmit_hash_policy')
+
+
+def linux_bond_options(bond):
+    """(driver option, value) for each of LINUX_BOND_OPTIONS the bond sets (not None)."""
+    return [(key, bond[key]) for key in LINUX_BOND_OPTIONS if bond[key] is not None]
+
+
 def bond_member_mtus(model, bond_name):
     """(member, MTU) for each member of a bond that has one (its own, else the bond's): the
     ``mtu_request`` an Open vSwitch bond's interfaces get from ifupdown's and ifcfg's extras."""

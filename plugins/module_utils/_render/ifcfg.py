@@ -36,6 +36,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.
     comment_header,
     for_host,
     file_entry,
+    linux_bond_options,
     options_with_defaults,
     prefix_to_netmask,
     result,
@@ -218,8 +219,7 @@ def _linux(model):
         dev.add(('NM_CONTROLLED', 'no'))
         devices.append(dev)
     for name, bond in model['bonds'].items():
-        keys = ('mode', 'miimon', 'updelay', 'downdelay', 'primary', 'lacp_rate', 'xmit_hash_policy')
-        opts = ['%s=%s' % (key, bond[key]) for key in keys if bond[key] is not None]
+        opts = ['%s=%s' % option for option in linux_bond_options(bond)]
         dev = _Device(name)
         dev.add(('DEVICE', name), ('NAME', name), ('TYPE', 'Bond'), ('BONDING_MASTER', 'yes'),
                 ('BOOTPROTO', 'none'), ('ONBOOT', 'yes'), ('BRIDGE', bond['bridge']),

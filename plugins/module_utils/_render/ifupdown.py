@@ -29,6 +29,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.
     bond_member_mtus,
     comment_header,
     file_entry,
+    linux_bond_options,
     options_with_defaults,
     prefix_to_netmask,
     result,
@@ -137,17 +138,10 @@ def _linux(model, out):
         heads = ['allow-%s %s' % (eth['bond'], name)] if eth['bond'] else ['auto %s' % name]
         out.add(heads, name, 'inet', 'manual', [('mtu', eth['mtu'])])
     for name, bond in model['bonds'].items():
-        opts = [
-            ('bond-slaves', ' '.join(bond['interfaces'])),
-            ('bond-mode', bond['mode']),
-            ('bond-miimon', bond['miimon']),
-            ('bond-updelay', bond['updelay']),
-            ('bond-downdelay', bond['downdelay']),
-            ('bond-primary', bond['primary']),
-            ('bond-lacp-rate', bond['lacp_rate']),
-            ('bond-xmit-hash-policy', bond['xmit_hash_policy']),
-            ('mtu', bond['mtu']),
-        ]
+        # ifenslave's bond-* options are the driver's, with dashes (bond-lacp-rate).
+        opts = ([('bond-slaves', ' '.join(bond['interfaces']))]
+                + [('bond-' + key.replace('_', '-'), value) for key, value in linux_bond_options(bond)]
+                + [('mtu', bond['mtu'])])
         out.add(['auto %s' % name], name, 'inet', 'manual', opts)
     for name, vlan in model['vlans'].items():
         mtu = model['bridges'][vlan['bridge']]['mtu']

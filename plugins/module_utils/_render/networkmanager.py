@@ -37,6 +37,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.
     comment_header,
     file_entry,
     for_host,
+    linux_bond_options,
     options_with_defaults,
     result,
     stable_uuid,
@@ -174,15 +175,8 @@ def _linux(model):
     for name, bond in model['bonds'].items():
         master = conn_id(bond['bridge']) if bond['bridge'] else None
         prof = _Profile(conn_id(name), 'bond', name, master, 'bridge' if master else None)
-        prof.section('bond', [
-            ('mode', bond['mode']),
-            ('miimon', bond['miimon']),
-            ('updelay', bond['updelay']),
-            ('downdelay', bond['downdelay']),
-            ('primary', bond['primary']),
-            ('lacp_rate', bond['lacp_rate']),
-            ('xmit_hash_policy', bond['xmit_hash_policy']),
-        ])
+        # NetworkManager's [bond] keys are the driver's option names.
+        prof.section('bond', linux_bond_options(bond))
         if bond['mtu']:
             prof.section('ethernet', [('mtu', bond['mtu'])])
         if not master:
