@@ -114,13 +114,18 @@ def link_type(link):
     return link.get('link_type') or 'unknown'
 
 
+def _by_ifname(data):
+    """(name, item) for each item of ``ip -j`` output that names an interface."""
+    for item in data or []:
+        name = item.get('ifname')
+        if name:
+            yield name, item
+
+
 def parse_links(data):
     """``ip -j -d link show`` -> {name: normalised link}."""
     links = {}
-    for item in data or []:
-        name = item.get('ifname')
-        if not name:
-            continue
+    for name, item in _by_ifname(data):
         info = item.get('linkinfo') or {}
         flags = item.get('flags') or []
         slave = info.get('info_slave_data') or {}
@@ -145,10 +150,7 @@ def parse_links(data):
 def parse_addresses(data):
     """``ip -j addr show`` -> {name: [{address, prefixlen, cidr, family, scope, dynamic}]}."""
     out = {}
-    for item in data or []:
-        name = item.get('ifname')
-        if not name:
-            continue
+    for name, item in _by_ifname(data):
         addrs = []
         for a in item.get('addr_info') or []:
             fam = a.get('family')
@@ -183,6 +185,44 @@ def parse_default_routes(data4, data6):
 # /proc and /sys
 # --------------------------------------------------------------------------------------------
 
+def _bond_mode_from_text(value):
+    for mode in LINUX_BOND_MODES:
+        text = LINUX_BOND_MODE_TEXT[mode]
+        if value.startswith(text):
+            return mode
+    m = re.search(r'\(([^)]+)\)', value)
+    return m.group(1) if m else value
+
+
+def _first_word(value):
+    return value.split(' ', 1)[0]
+
+
+def _member_name(value):
+    """A member as /proc/net/bonding names it: None for 'None'."""
+    return None if value in ('None', '') else value
+
+
+# The lines of /proc/net/bonding/BOND this reader knows: {label: (key, parse the value)}, for the
+# bond and for each member (the lines after its 'Slave Interface').
+_PROC_BOND_LINES = {
+    'Bonding Mode': ('mode', _bond_mode_from_text),
+    'Primary Slave': ('primary', lambda value: _member_name(_first_word(value))),
+    'Currently Active Slave': ('active', _member_name),
+    'MII Status': ('mii_status', str.lower),
+    'MII Polling Interval (ms)': ('miimon', int_or_none),
+    'Up Delay (ms)': ('updelay', int_or_none),
+    'Down Delay (ms)': ('downdelay', int_or_none),
+    'Transmit Hash Policy': ('xmit_hash_policy', _first_word),
+    'LACP rate': ('lacp_rate', _first_word),
+}
+_PROC_MEMBER_LINES = {
+    'MII Status': ('mii_status', str.lower),
+    'Permanent HW addr': ('permanent_mac', lower_mac),
+    'Link Failure Count': ('link_failure_count', int_or_none),
+}
+
+
 def parse_proc_bonding(text):
     """/proc/net/bonding/BOND text -> dict. Unknown lines are ignored, so new kernels still read."""
     bond = {'mode': None, 'primary': None, 'active': None, 'miimon': None, 'updelay': None,
@@ -200,43 +240,11 @@ def parse_proc_bonding(text):
                       'link_failure_count': None}
             bond['members'].append(member)
             continue
-        if member is not None:
-            if key == 'MII Status':
-                member['mii_status'] = value.lower()
-            elif key == 'Permanent HW addr':
-                member['permanent_mac'] = lower_mac(value)
-            elif key == 'Link Failure Count':
-                member['link_failure_count'] = int_or_none(value)
-            continue
-        if key == 'Bonding Mode':
-            bond['mode'] = _bond_mode_from_text(value)
-        elif key == 'Primary Slave':
-            name = value.split(' ', 1)[0]
-            bond['primary'] = None if name in ('None', '') else name
-        elif key == 'Currently Active Slave':
-            bond['active'] = None if value in ('None', '') else value
-        elif key == 'MII Status':
-            bond['mii_status'] = value.lower()
-        elif key == 'MII Polling Interval (ms)':
-            bond['miimon'] = int_or_none(value)
-        elif key == 'Up Delay (ms)':
-            bond['updelay'] = int_or_none(value)
-        elif key == 'Down Delay (ms)':
-            bond['downdelay'] = int_or_none(value)
-        elif key == 'Transmit Hash Policy':
-            bond['xmit_hash_policy'] = value.split(' ', 1)[0]
-        elif key == 'LACP rate':
-            bond['lacp_rate'] = value.split(' ', 1)[0]
+        target, lines = (bond, _PROC_BOND_LINES) if member is None else (member, _PROC_MEMBER_LINES)
+        if key in lines:
+            field, parse = lines[key]
+            target[field] = parse(value)
     return bond
-
-
-def _bond_mode_from_text(value):
-    for mode in LINUX_BOND_MODES:
-        text = LINUX_BOND_MODE_TEXT[mode]
-        if value.startswith(text):
-            return mode
-    m = re.search(r'\(([^)]+)\)', value)
-    return m.group(1) if m else value
 
 
 def parse_proc_vlan_config(text):
@@ -347,13 +355,17 @@ class SysReader(object):
 # Linux sections: bridges, bonds, VLANs
 # --------------------------------------------------------------------------------------------
 
+def _links_of_type(links, kind):
+    """(name, link) of each link of type ``kind``, in natural order of the names."""
+    for name in sorted(links, key=natural_key):
+        if links[name]['type'] == kind:
+            yield name, links[name]
+
+
 def linux_bridges(links, sysr=None):
     """{bridge: {ports, stp, forward_delay, mtu, mac}} from ip JSON, /sys when JSON lacks it."""
     out = {}
-    for name in sorted(links, key=natural_key):
-        link = links[name]
-        if link['type'] != 'bridge':
-            continue
+    for name, link in _links_of_type(links, 'bridge'):
         data = link['info_data']
         ports = sorted((n for n, l in links.items() if l['master'] == name), key=natural_key)
         stp = data.get('stp_state')
@@ -424,10 +436,7 @@ def linux_bonds(links, proc_bonding):
 def linux_vlans(links, proc_vlans):
     """{device: {id, link, protocol}}: ip JSON first, /proc/net/vlan/config as fallback."""
     out = {}
-    for name in sorted(links, key=natural_key):
-        link = links[name]
-        if link['type'] != 'vlan':
-            continue
+    for name, link in _links_of_type(links, 'vlan'):
         data = link['info_data']
         proc = (proc_vlans or {}).get(name) or {}
         out[name] = {'id': data.get('id', proc.get('id')), 'link': link['link'] or proc.get('link'),
