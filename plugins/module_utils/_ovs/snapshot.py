@@ -23,6 +23,18 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db 
 # --- the database snapshot -----------------------------------------------------------------------
 
 
+def _referenced(row, table, column, by_uuid, what):
+    """The names of the rows ``row`` (of ``table``) refers to in its set ``column``, looked up in
+    ``by_uuid``; a reference to a row the output lacks is an OvsOutputError."""
+    names = []
+    for uuid in as_list(row.get(column, [])):
+        target = by_uuid.get(uuid)
+        if target is None:
+            raise OvsOutputError('%s %s refers to a missing %s %s' % (table, row['name'], what, uuid))
+        names.append(target['name'])
+    return names
+
+
 class OvsSnapshot(object):
     """The configuration database in normalised form, as ovs-vsctl sees it.
 
@@ -69,13 +81,9 @@ class OvsSnapshot(object):
             if 'mtu_request' in row:
                 interfaces[row['name']]['mtu_request'] = optional(row['mtu_request'])
         for row in port_rows:
-            names = []
-            for uuid in as_list(row.get('interfaces', [])):
-                iface = iface_by_uuid.get(uuid)
-                if iface is None:
-                    raise OvsOutputError('port %s refers to a missing interface %s' % (row['name'], uuid))
-                names.append(iface['name'])
-                interfaces[iface['name']]['port'] = row['name']
+            names = _referenced(row, 'port', 'interfaces', iface_by_uuid, 'interface')
+            for name in names:
+                interfaces[name]['port'] = row['name']
             trunks = as_list(row.get('trunks', []))
             ports[row['name']] = {
                 'name': row['name'],
@@ -95,14 +103,10 @@ class OvsSnapshot(object):
                 'fake_bridge': bool(row.get('fake_bridge')),
             }
         for row in bridge_rows:
-            port_names = []
-            for uuid in as_list(row.get('ports', [])):
-                prow = port_by_uuid.get(uuid)
-                if prow is None:
-                    raise OvsOutputError('bridge %s refers to a missing port %s' % (row['name'], uuid))
-                port_names.append(prow['name'])
-                ports[prow['name']]['bridge'] = row['name']
-                ports[prow['name']]['vsctl_bridge'] = row['name']
+            port_names = _referenced(row, 'bridge', 'ports', port_by_uuid, 'port')
+            for name in port_names:
+                ports[name]['bridge'] = row['name']
+                ports[name]['vsctl_bridge'] = row['name']
             bridges[row['name']] = {
                 'name': row['name'],
                 'uuid': row['_uuid'],
