@@ -140,38 +140,40 @@ def split_cidr(text):
     return ipaddress.ip_interface('%s/%d' % (ip, int(prefix)))
 
 
+def _cidr(chk, where, value, problem, fix):
+    """``value`` as address/prefix (``split_cidr``), or None once ``problem % value`` is recorded."""
+    net = split_cidr(str(value).strip())
+    if net is None:
+        chk.add(where, problem % (value,), fix)
+    return net
+
+
 def parse_interface_address(chk, where, value):
     """A host address with prefix length, e.g. 198.51.100.20/24: an ipaddress interface or None."""
     text = str(value).strip()
-    if '/' not in text:
-        ip = parse_ip(text)
-        if ip is None:
-            chk.add(where, 'address %r is not an IP address in CIDR notation' % (value,),
-                    'write it as address/prefix, e.g. 198.51.100.20/24 or 2001:db8::20/64')
-        else:
-            example = '%s/%s' % (ip, 24 if ip.version == 4 else 64)
-            chk.add(where, 'address %s has no prefix length' % text, 'write it in CIDR notation, e.g. %s' % example)
+    ip = parse_ip(text) if '/' not in text else None
+    if ip is not None:
+        example = '%s/%s' % (ip, 24 if ip.version == 4 else 64)
+        chk.add(where, 'address %s has no prefix length' % text, 'write it in CIDR notation, e.g. %s' % example)
         return None
-    net = split_cidr(text)
-    if net is None:
-        chk.add(where, 'address %r is not an IP address in CIDR notation' % (value,),
+    net = _cidr(chk, where, value, 'address %r is not an IP address in CIDR notation',
                 'write it as address/prefix, e.g. 198.51.100.20/24 or 2001:db8::20/64')
+    if net is None:
         return None
     ip = net.ip
     subnet = net.network
     plen = subnet.prefixlen
-    first = '%s/%d' % (subnet.network_address + 1, plen)
+    reserved = None
     if ip.version == 4 and plen <= 30:
         if ip == subnet.network_address:
-            chk.add(where, 'address %s is the network address of %s' % (text, subnet),
-                    'use a host address inside %s, e.g. %s' % (subnet, first))
-            return None
-        if ip == subnet.broadcast_address:
-            chk.add(where, 'address %s is the broadcast address of %s' % (text, subnet),
-                    'use a host address inside %s, e.g. %s' % (subnet, first))
-            return None
-    if ip.version == 6 and plen <= 126 and ip == subnet.network_address:
-        chk.add(where, 'address %s is the subnet-router anycast (network) address of %s' % (text, subnet),
+            reserved = 'the network address'
+        elif ip == subnet.broadcast_address:
+            reserved = 'the broadcast address'
+    elif ip.version == 6 and plen <= 126 and ip == subnet.network_address:
+        reserved = 'the subnet-router anycast (network) address'
+    if reserved:
+        first = '%s/%d' % (subnet.network_address + 1, plen)
+        chk.add(where, 'address %s is %s of %s' % (text, reserved, subnet),
                 'use a host address inside %s, e.g. %s' % (subnet, first))
         return None
     return net
@@ -185,14 +187,9 @@ def parse_route_target(chk, where, value):
     text = str(value).strip()
     if text in ('default', '0.0.0.0/0', '::/0'):
         return text
-    if '/' not in text:
-        chk.add(where, 'route destination %r is not a network in CIDR notation' % (value,),
+    net = _cidr(chk, where, value, 'route destination %r is not a network in CIDR notation',
                 "write a network like 203.0.113.0/24, or 'default'")
-        return None
-    net = split_cidr(text)
     if net is None:
-        chk.add(where, 'route destination %r is not a network in CIDR notation' % (value,),
-                "write a network like 203.0.113.0/24, or 'default'")
         return None
     if net.ip != net.network.network_address:
         chk.add(where, 'route destination %s has host bits set' % text, 'write the network, %s' % net.network)
