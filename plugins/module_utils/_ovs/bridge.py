@@ -26,7 +26,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db 
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import map_column_commands
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.plan import (
-    OvsPlan,
+    ObjectPlanner,
 )
 
 
@@ -75,24 +75,15 @@ def fake_view(parent_datapath, parent, vlan, external_ids):
     }
 
 
-class BridgePlanner(object):
+class BridgePlanner(ObjectPlanner):
     """Plans one ovs_bridge call from the module parameters and a database snapshot."""
 
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self.name = params['name']
+    def _have(self, snapshot):
+        return snapshot.bridge(self.name)
 
-    def __call__(self, snapshot):
-        self.snapshot = snapshot
-        plan = OvsPlan()
-        have = snapshot.bridge(self.name)
-        plan.before = bridge_view(have) if have is not None else None
-        if self.params['state'] == 'absent':
-            self._plan_absent(plan, have)
-        else:
-            self._plan_present(plan, have)
-        return plan
+    @staticmethod
+    def _view(have):
+        return bridge_view(have)
 
     def _ports_block(self, have, action):
         """Raise unless force, when deleting ``have`` would delete other ports."""
@@ -149,10 +140,7 @@ class BridgePlanner(object):
             after = self._want_fake(plan, have, ext_given)
         else:
             after = self._want_real(have, ext_given)
-        plan.after = after
-        for key in BRIDGE_VIEW_KEYS:
-            active = plan.before.get(key) if plan.before is not None else ('absent' if key == 'state' else None)
-            plan.tracker.add(key, active, after[key])
+        plan.wants(after, BRIDGE_VIEW_KEYS)
 
         if have is not None and have['fake'] != after['fake']:
             plan.recreate('bridge %s is a %s bridge, wanted as a %s bridge; Open vSwitch cannot convert it in place'

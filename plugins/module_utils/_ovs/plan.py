@@ -4,8 +4,8 @@
 # PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
 # may change without notice.
 """The flow every Open vSwitch module shares: snapshot, plan, run (unless check mode), read again
-and verify, report (``OvsPlan``, ``apply_plan``, ``run_object_module``); and the options and Port
-column handling the ovs_bridge, ovs_bond and ovs_port modules have in common.
+and verify, report (``OvsPlan``, ``ObjectPlanner``, ``apply_plan``, ``run_object_module``); and
+the options and Port column handling the ovs_bridge, ovs_bond and ovs_port modules have in common.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -63,6 +63,41 @@ class OvsPlan(object):
     def diff(self):
         return {'before': self.before if self.before is not None else {'state': 'absent'},
                 'after': self.after if self.after is not None else {'state': 'absent'}}
+
+    def wants(self, after, keys):
+        """``after`` is the object's wanted view: each of ``keys`` is tracked against ``before``
+        (a missing object's state is 'absent', its other keys None)."""
+        self.after = after
+        for key in keys:
+            active = self.before.get(key) if self.before is not None else ('absent' if key == 'state' else None)
+            self.tracker.add(key, active, after[key])
+
+
+class ObjectPlanner(object):
+    """What the bridge, bond and port planners share: the module parameters, check mode, the
+    object's name (the parameter ``name_param``), and the call that plans one object against a
+    database snapshot. A planner gives ``_have(snapshot)`` (the object, None when absent),
+    ``_view(have)`` (the object as its module reports it), ``_plan_present`` and ``_plan_absent``.
+    """
+
+    name_param = 'name'
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self.name = params[self.name_param]
+        self.snapshot = None
+
+    def __call__(self, snapshot):
+        self.snapshot = snapshot
+        have = self._have(snapshot)
+        plan = OvsPlan()
+        plan.before = self._view(have) if have is not None else None
+        if self.params['state'] == 'absent':
+            self._plan_absent(plan, have)
+        else:
+            self._plan_present(plan, have)
+        return plan
 
 
 def apply_plan(module, client, planner, result_key, read=None):

@@ -27,7 +27,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db 
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import map_column_commands
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.plan import (
-    OvsPlan,
+    ObjectPlanner,
     creation_column_args,
     port_column_commands,
     validate_vlan_params,
@@ -105,16 +105,16 @@ def port_view(port, iface):
     }
 
 
-class _PortPlannerBase(object):
+class _PortPlannerBase(ObjectPlanner):
     """What the bond and port planners share: removal and finding the bridge a port goes on."""
 
     kind = 'port'
+    name_param = 'port'
+    # What the planner manages, for the refusal of a fake bridge of its name.
+    what = 'a port'
 
     def __init__(self, params, check_mode=False, released=(), handed_over=()):
-        self.params = params
-        self.check_mode = check_mode
-        self.name = params['port']
-        self.snapshot = None
+        super(_PortPlannerBase, self).__init__(params, check_mode)
         # A member moving between two ports of one whole-host transaction (bond0 = eth0+eth1 and
         # bond1 = eth2+eth3 re-cabled to eth0+eth2 and eth1+eth3): the transaction removes it from
         # the port it leaves first (``handed_over`` there, nothing more to remove), so the port it
@@ -122,16 +122,15 @@ class _PortPlannerBase(object):
         self.released = frozenset(released)
         self.handed_over = frozenset(handed_over)
 
-    def _start(self, snapshot, what):
-        """(plan, the port as it is) for ``snapshot``; a fake bridge of this name is refused, since it
-        is a bridge and not ``what``."""
-        self.snapshot = snapshot
+    def _have(self, snapshot):
+        """The port as it is in ``snapshot``; a fake bridge of this name is refused, since it is a
+        bridge and not ``what``."""
         have = snapshot.port(self.name)
         if have is not None and have['fake_bridge']:
             raise OvsStateError('%s is a fake bridge (a VLAN bridge on %s), not %s; manage it with '
                                 'cloudstack_kvm.networking.ovs_bridge or choose another port name'
-                                % (self.name, have['bridge'], what))
-        return OvsPlan(), have
+                                % (self.name, have['bridge'], self.what))
+        return have
 
     def _placement(self, plan, have, real_bridge):
         """'create' (no such port), 'recreate' (on another bridge: Open vSwitch cannot move a port),
@@ -176,6 +175,7 @@ class BondPlanner(_PortPlannerBase):
     """Plans one ovs_bond call from the module parameters and a database snapshot."""
 
     kind = 'bond'
+    what = 'a bond'
 
     def __init__(self, params, check_mode=False, ref_prefix='m', released=(), handed_over=()):
         super(BondPlanner, self).__init__(params, check_mode, released, handed_over)
@@ -183,14 +183,9 @@ class BondPlanner(_PortPlannerBase):
         # reconcile plans several bonds into one and gives each its own prefix.
         self.ref_prefix = ref_prefix
 
-    def __call__(self, snapshot):
-        plan, have = self._start(snapshot, 'a bond')
-        plan.before = bond_view(have) if have is not None else None
-        if self.params['state'] == 'absent':
-            self._plan_absent(plan, have)
-        else:
-            self._plan_present(plan, have)
-        return plan
+    @staticmethod
+    def _view(have):
+        return bond_view(have)
 
     # -- present -------------------------------------------------------------------------------
 
@@ -264,10 +259,7 @@ class BondPlanner(_PortPlannerBase):
         after = dict(base)
         after.update(want)
         after['state'] = 'present'
-        plan.after = after
-        for key in BOND_VIEW_KEYS:
-            active = have_view.get(key) if have_view is not None else ('absent' if key == 'state' else None)
-            plan.tracker.add(key, active, after[key])
+        plan.wants(after, BOND_VIEW_KEYS)
 
         if mode == 'update':
             self._update_commands(plan, have, want)
@@ -308,19 +300,13 @@ class BondPlanner(_PortPlannerBase):
 class PortPlanner(_PortPlannerBase):
     """Plans one ovs_port call from the module parameters and a database snapshot."""
 
-    def __call__(self, snapshot):
-        plan, have = self._start(snapshot, 'a plain port')
-        iface = None
-        if have is not None and self.name in have['interfaces']:
-            iface = snapshot.interface(self.name)
-        plan.before = port_view(have, iface) if have is not None else None
-        if self.params['state'] == 'absent':
-            self._plan_absent(plan, have)
-        else:
-            self._plan_present(plan, have, iface)
-        return plan
+    what = 'a plain port'
 
-    def _plan_present(self, plan, have, iface):
+    def _view(self, have):
+        iface = self.snapshot.interface(self.name) if self.name in have['interfaces'] else None
+        return port_view(have, iface)
+
+    def _plan_present(self, plan, have):
         p = self.params
         validate_vlan_params(p, 'port %s' % self.name)
         real_bridge, vlan = self._resolve_bridge(plan)
@@ -370,10 +356,7 @@ class PortPlanner(_PortPlannerBase):
         if p.get('peer') is not None and after['type'] != 'patch':
             raise OvsParameterError('port %s: peer only applies to type patch, the port is %s'
                                     % (self.name, after['type']))
-        plan.after = after
-        for key in PORT_VIEW_KEYS:
-            active = plan.before.get(key) if plan.before is not None else ('absent' if key == 'state' else None)
-            plan.tracker.add(key, active, after[key])
+        plan.wants(after, PORT_VIEW_KEYS)
 
         if mode == 'update':
             port_column_commands(plan.txn, self.name, have_view, want, VLAN_COLUMNS)
