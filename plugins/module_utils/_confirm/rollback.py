@@ -147,24 +147,47 @@ class Rollback(object):
         self._run(self.before)
         written, removed = self._write()
         self._run(self.after)
-        self._profiles()
-        ovs_operations = self._ovs()
-        try:
-            macs_restored = restore_macs(self.runner, self.root, self.snap.manifest.get('macs') or {})
-        except ModuleFailure as exc:
-            macs_restored = []
-            self.errors.append(exc.msg)
-        announced = []
+        report = self._report(written, removed)
+        self._services(report)
         if self.root.root_dir == '/':
-            announced = announce.announce(self.runner, sorted(self.reasons, key=natural_key))
+            report['announced'] = announce.announce(self.runner, sorted(self.reasons, key=natural_key))
+        return report
+
+    def files_only(self):
+        """At boot, before the network starts (``boot.py``): the files go back, and nothing is up to
+        bring down or up: the network services start from the restored files."""
+        written, removed = self._write()
+        return self._report(written, removed)
+
+    def services(self, report):
+        """At boot, once the network services run (``boot.py``): what needs them, added to ``report``."""
+        earlier = list(report.get('errors') or [])
+        self._services(report)
+        report['errors'] = earlier + [e for e in report['errors'] if e not in earlier]
+        return report
+
+    def _services(self, report):
+        self._profiles()
+        report['ovs_operations'] = self._ovs()
+        try:
+            report['macs_restored'] = restore_macs(self.runner, self.root, self.snap.manifest.get('macs') or {})
+        except ModuleFailure as exc:
+            self.errors.append(exc.msg)
+        report['commands'] = list(self.runner.ran)
+        report['errors'] = self._errors()
+
+    def _errors(self):
+        return self.errors + ['%s was changed since this apply (by another apply or by hand): left as it is'
+                              % path for path in self.left]
+
+    def _report(self, written, removed):
         return {
             'files': {'restored': written, 'removed': removed},
             'interfaces': sorted(self.reasons, key=natural_key),
             'commands': list(self.runner.ran),
-            'ovs_operations': ovs_operations,
-            'macs_restored': macs_restored,
-            'announced': announced,
-            'errors': self.errors + ['%s was changed since this apply (by another apply or by hand): left as it is'
-                                     % path for path in self.left],
+            'ovs_operations': 0,
+            'macs_restored': [],
+            'announced': [],
+            'errors': self._errors(),
             'left': self.left,
         }

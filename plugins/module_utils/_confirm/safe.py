@@ -43,6 +43,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base im
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import disruption as paths
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import macs
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import boot
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import whole_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.applier import SYSTEMS
@@ -218,6 +219,11 @@ def commit_confirm(module, planned, disruption):
             'confirm_timeout': params['confirm_timeout'], 'disruption': disruption,
             # The Open vSwitch bridges' MACs: a rollback that writes their rows back sets them again.
             'macs': macs.current_macs(root, sorted(names)) if ovs_rows is not None else {}}
+    try:
+        boot_units = boot.install(module, root, runner, base, sys.executable)
+    except (IOError, OSError, ValueError) as exc:
+        raise ModuleFailure('safe apply could not install its boot rollback units (%s), which roll an unconfirmed '
+                            'change back after a power cut: nothing was changed' % exc)
     snap = snapshots.Snapshot.create(root, paths, info, ovs_rows, _module_params(params), base)
     _prepare(snap)
     units = Units(runner, snap.id)
@@ -227,7 +233,8 @@ def commit_confirm(module, planned, disruption):
     result['safe_apply'] = {'armed': True, 'id': snap.id, 'path': os.path.join(base, snap.id),
                             'confirm_timeout': params['confirm_timeout'], 'disruption': disruption,
                             'starts_in': APPLY_DELAY, 'units': [units.name('watchdog') + '.timer',
-                                                                units.name('apply') + '.timer']}
+                                                                units.name('apply') + '.timer'],
+                            'boot_units_installed': boot_units}
     return result
 
 
@@ -369,10 +376,67 @@ def _rollback(snap, undo=False, cause=None, from_apply=False):
     return 0
 
 
+def _boot(snap):
+    """Before the network starts: the files of a change still pending go back (``boot.py``)."""
+    params = snap.read_json('params.json') or {}
+    module = HostModule(params)
+    lock = snap.lock()
+    try:
+        _reload(snap)
+        if snap.status not in snapshots.PENDING:
+            snap.unmark(snapshots.PENDING_MARKER)
+            return
+        rollback = Rollback(module, snap.root, snap, params, SYSTEMS, guard=True)
+        report = rollback.files_only()
+        snap.write_json('rollback.json', report)
+        finish = boot.needs_services(snap)
+        if finish:
+            snap.mark(boot.FINISH_MARKER)
+        snap.set_status('rolled_back', errors=report['errors'], at_boot=True, cause=boot.CAUSE,
+                        finishing=finish)
+        if not finish:
+            snap.drop_runtime()
+    finally:
+        lock.close()
+
+
+def _boot_finish(snap):
+    """Once the network services run: the rest of a boot rollback (``boot.py``)."""
+    params = snap.read_json('params.json') or {}
+    module = HostModule(params)
+    lock = snap.lock()
+    try:
+        _reload(snap)
+        report = Rollback(module, snap.root, snap, params, SYSTEMS, guard=True).services(
+            snap.read_json('rollback.json') or {})
+        snap.write_json('rollback.json', report)
+        snap.unmark(boot.FINISH_MARKER)
+        snap.set_status('rolled_back', errors=report['errors'], at_boot=True, finished=True)
+        snap.drop_runtime()
+    finally:
+        lock.close()
+
+
+def _at_boot(phase, directory):
+    """``runner.py boot|boot-finish STATE_DIR``: every snapshot that ``phase`` has work for."""
+    marker = boot.PHASES[phase]
+    for name in sorted(os.listdir(directory)):
+        if not os.path.exists(os.path.join(directory, name, marker)):
+            continue
+        with open(os.path.join(directory, name, 'manifest.json')) as fh:
+            manifest = json.load(fh)
+        snap = snapshots.Snapshot.load(host_files.Root(manifest['root_dir']), manifest['id'], manifest['base'])
+        (_boot if phase == 'boot' else _boot_finish)(snap)
+    return 0
+
+
 def main(argv):
-    """``runner.py apply|rollback|undo SNAPSHOT_DIR``, run by systemd."""
+    """``runner.py apply|rollback|undo SNAPSHOT_DIR`` or ``runner.py boot|boot-finish STATE_DIR``,
+    run by systemd."""
     action, directory = argv
     os.environ.update(C_LOCALE)
+    if action in boot.PHASES:
+        return _at_boot(action, directory)
     with open(os.path.join(directory, 'manifest.json')) as fh:
         manifest = json.load(fh)
     snap = snapshots.Snapshot.load(host_files.Root(manifest['root_dir']), manifest['id'], manifest['base'])

@@ -14,6 +14,9 @@ A snapshot is a directory ``STATE_DIR/<id>/`` (ids sort by time)::
     ovs.json        the managed Open vSwitch rows (``_ovs.restore.save``)
     params.json     the apply's parameters (the detached apply and the rollback read them)
     result.json     the detached apply's result; rollback.json what a rollback did
+    pending         present while the change is armed or applied: the boot units' condition
+                    (``boot.py``: a change still pending at boot is rolled back before the network)
+    boot-finish     what the boot rollback leaves for after the network services (``boot.py``)
 
 Statuses: ``armed`` (saved, rollback timer running), ``applied`` (the change is live, waiting for
 the confirmation), ``confirmed``, ``rolled_back``, ``failed`` (the apply failed and was rolled
@@ -35,6 +38,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common 
 
 STATE_DIR = '/var/lib/cloudstack-kvm/safe-apply'
 FINAL = ('confirmed', 'rolled_back', 'failed')
+PENDING_MARKER = 'pending'
 
 
 def _write_bytes(path, data, mode=0o600):
@@ -129,6 +133,7 @@ class Snapshot(object):
         snap.manifest = dict(info, id=sid, created=time.time(), status='armed', files=files, controller=controller(),
                              ovs=ovs_rows is not None, history=[{'status': 'armed', 'at': time.time()}])
         snap.save()
+        snap.mark(PENDING_MARKER)
         return snap
 
     # -- reading -------------------------------------------------------------------------------
@@ -181,6 +186,21 @@ class Snapshot(object):
         entry = dict(info, status=status, at=time.time())
         self.manifest['history'].append(entry)
         self.save()
+        if status in FINAL:
+            self.unmark(PENDING_MARKER)
+
+    def mark(self, name):
+        """An empty marker file in the snapshot (what a boot unit's condition looks for)."""
+        _write_bytes(os.path.join(self.dir, name), b'')
+
+    def unmark(self, name):
+        try:
+            os.unlink(os.path.join(self.dir, name))
+        except OSError:
+            pass
+
+    def marked(self, name):
+        return os.path.exists(os.path.join(self.dir, name))
 
     def drop_runtime(self):
         """Remove what only an armed snapshot needs (the code the host runs on its own)."""
