@@ -191,7 +191,7 @@ class StatePlanner(object):
             self._free_interfaces(plan, view, port)
             params = uplink_params(port)
             released = [iface for iface in port['interfaces'] if iface in moves]
-            handed_over = [iface for iface, (holder, _) in moves.items() if holder == port['name']]
+            handed_over = [iface for iface, (holder, dummy) in moves.items() if holder == port['name']]
             if port['kind'] == 'bond':
                 planner = BondPlanner(params, self.check_mode, ref_prefix='b%dm' % index, released=released,
                                       handed_over=handed_over)
