@@ -32,6 +32,7 @@ both win. Everything the host runs on its own goes through ``main`` (``runner.py
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import shutil
@@ -349,19 +350,27 @@ def _apply(snap):
     return 0
 
 
-def _rollback(snap, undo=False, cause=None, from_apply=False):
-    """The timers' rollback (of a change not confirmed), or with ``undo`` the on-demand one (of a
-    confirmed change); ``from_apply``: run by the apply service itself, which must not stop itself."""
+@contextlib.contextmanager
+def _held(snap):
+    """``(params, module)`` of what systemd runs for ``snap``, under the snapshot's lock, with its
+    manifest read again (a confirmation or another rollback may have come first)."""
     params = snap.read_json('params.json') or {}
-    module = HostModule(params)
-    runner = Runner(module)
     lock = snap.lock()
     try:
         _reload(snap)
+        yield params, HostModule(params)
+    finally:
+        lock.close()
+
+
+def _rollback(snap, undo=False, cause=None, from_apply=False):
+    """The timers' rollback (of a change not confirmed), or with ``undo`` the on-demand one (of a
+    confirmed change); ``from_apply``: run by the apply service itself, which must not stop itself."""
+    with _held(snap) as (params, module):
         if snap.status == 'rolled_back' or (snap.status == 'confirmed' and not undo):
             return 0
         started = time.time()    # when the timer fired (the restore itself takes a while on a slow host)
-        units = Units(runner, snap.id)
+        units = Units(Runner(module), snap.id)
         if not from_apply:
             units.stop('apply')
         report = Rollback(module, snap.root, snap, params, SYSTEMS, guard=not undo).execute()
@@ -370,51 +379,35 @@ def _rollback(snap, undo=False, cause=None, from_apply=False):
         snap.set_status('rolled_back', errors=report['errors'], on_demand=undo, started=started, **details)
         units.stop('watchdog', 'confirm')
         snap.drop_runtime()
-    finally:
-        lock.close()
     snapshots.prune(snap.root, params.get('keep_snapshots', 5), snap.base)
     return 0
 
 
 def _boot(snap):
     """Before the network starts: the files of a change still pending go back (``boot.py``)."""
-    params = snap.read_json('params.json') or {}
-    module = HostModule(params)
-    lock = snap.lock()
-    try:
-        _reload(snap)
+    with _held(snap) as (params, module):
         if snap.status not in snapshots.PENDING:
             snap.unmark(snapshots.PENDING_MARKER)
             return
-        rollback = Rollback(module, snap.root, snap, params, SYSTEMS, guard=True)
-        report = rollback.files_only()
+        report = Rollback(module, snap.root, snap, params, SYSTEMS, guard=True).files_only()
         snap.write_json('rollback.json', report)
         finish = boot.needs_services(snap)
         if finish:
             snap.mark(boot.FINISH_MARKER)
-        snap.set_status('rolled_back', errors=report['errors'], at_boot=True, cause=boot.CAUSE,
-                        finishing=finish)
+        snap.set_status('rolled_back', errors=report['errors'], at_boot=True, cause=boot.CAUSE, finishing=finish)
         if not finish:
             snap.drop_runtime()
-    finally:
-        lock.close()
 
 
 def _boot_finish(snap):
     """Once the network services run: the rest of a boot rollback (``boot.py``)."""
-    params = snap.read_json('params.json') or {}
-    module = HostModule(params)
-    lock = snap.lock()
-    try:
-        _reload(snap)
+    with _held(snap) as (params, module):
         report = Rollback(module, snap.root, snap, params, SYSTEMS, guard=True).services(
             snap.read_json('rollback.json') or {})
         snap.write_json('rollback.json', report)
         snap.unmark(boot.FINISH_MARKER)
         snap.set_status('rolled_back', errors=report['errors'], at_boot=True, finished=True)
         snap.drop_runtime()
-    finally:
-        lock.close()
 
 
 def _at_boot(phase, directory):

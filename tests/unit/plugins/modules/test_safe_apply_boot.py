@@ -18,7 +18,7 @@ from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.te
     DEBIAN_INTERFACES,
     read,
 )
-from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_safe_apply import (  # noqa: F401
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_safe_apply import (  # noqa: F401  pylint: disable=unused-import
     PING,
     STATE,
     SYSTEMCTL,
