@@ -28,11 +28,9 @@ try:
 except ImportError:  # pragma: no cover - Python 2
     from urllib import quote, unquote_plus
 
-KEY_PREFIX = 'extraconfig-'
 UNNAMED = '1'
 BLOCK_SEPARATOR = '\n\n'
 NAME_LINE_RE = re.compile(r'^\S+:$')    # String.matches: the whole first line
-DPDK_NAMES = ('dpdk-hugepages', 'dpdk-numa')
 
 
 class ExtraConfigError(ValueError):

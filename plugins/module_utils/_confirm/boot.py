@@ -157,17 +157,6 @@ def install(module, root, runner, base, python):
     return changed
 
 
-def pending_at_boot(root, base, phase):
-    """The snapshots that ``phase`` has work for, oldest first."""
-    marker = PHASES[phase]
-    out = []
-    for sid in snapshots.snapshot_ids(root, base):
-        snap = snapshots.Snapshot.load(root, sid, base)
-        if snap.marked(marker):
-            out.append(snap)
-    return out
-
-
 def needs_services(snap):
     """Whether the rollback of ``snap`` has a part that needs the network services running."""
     conflicts = snap.manifest.get('conflicts') or []

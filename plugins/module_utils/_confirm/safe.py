@@ -108,8 +108,6 @@ class Units(object):
     """The transient systemd units of one snapshot: two rollback timers, the detached apply, a
     rollback run on demand. Names: ``cloudstack-kvm-KIND-ID``."""
 
-    KINDS = ('watchdog', 'confirm', 'apply', 'rollback')
-
     def __init__(self, runner, sid):
         self.runner = runner
         self.sid = sid

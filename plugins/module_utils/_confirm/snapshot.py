@@ -199,9 +199,6 @@ class Snapshot(object):
         except OSError:
             pass
 
-    def marked(self, name):
-        return os.path.exists(os.path.join(self.dir, name))
-
     def drop_runtime(self):
         """Remove what only an armed snapshot needs (the code the host runs on its own)."""
         for name in ('payload.zip', 'runner.py'):

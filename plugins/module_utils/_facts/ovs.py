@@ -22,7 +22,6 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db 
     OPEN_VSWITCH_COLUMNS,
     PORT_COLUMNS,
     optional,
-    table_rows,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.snapshot import OvsSnapshot
 
@@ -40,12 +39,6 @@ OVS_FACT_COLUMNS = (
 def ovs_fact_queries():
     """The read-only queries for ``OvsVsctl.query``: one ovs-vsctl call for all four tables."""
     return [('list', table, columns, None) for table, columns in OVS_FACT_COLUMNS]
-
-
-def ovs_rows_from_documents(docs):
-    """Recorded ``ovs-vsctl --format=json`` documents (one per table, in OVS_FACT_COLUMNS order)
-    -> {table: rows}."""
-    return dict((table, table_rows(doc)) for (table, dummy), doc in zip(OVS_FACT_COLUMNS, docs))
 
 
 def _is_vm_interface(iface):

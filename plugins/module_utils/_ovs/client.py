@@ -24,7 +24,6 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db 
     PORT_COLUMNS,
     OvsCommandError,
     OvsOutputError,
-    column_arg,
     map_changes,
     map_key_arg,
     parse_json_documents,
@@ -163,15 +162,6 @@ class OvsVsctl(object):
             raise OvsOutputError('ovs-vsctl printed %d JSON tables for %d queries'
                                  % (len(docs), len(queries)), cmd=self.base_argv() + args, stdout=out)
         return [table_rows(doc, decode) for doc in docs]
-
-    def list_table(self, table, columns=None, records=None):
-        """``list TABLE [RECORD...]`` as a list of dicts."""
-        return self.query([('list', table, columns, list(records or []))])[0]
-
-    def find(self, table, conditions, columns=None):
-        """``find TABLE COLUMN=VALUE...``; ``conditions`` is a dict of column -> Python value."""
-        extra = [column_arg(k, v) for k, v in sorted(conditions.items())]
-        return self.query([('find', table, columns, extra)])[0]
 
     def snapshot_queries(self, interface_columns=INTERFACE_COLUMNS):
         return [('list', 'Open_vSwitch', OPEN_VSWITCH_COLUMNS, None),

@@ -48,9 +48,6 @@ CONFIG_COLUMNS = {
     'Interface': ('name', 'type', 'options', 'mtu_request', 'ofport_request', 'mac', 'other_config',
                   'external_ids'),
 }
-# The reference each table's rows hang from: Open_vSwitch.bridges, Bridge.ports, Port.interfaces.
-PARENT_REFERENCES = (('Open_vSwitch', 'bridges', 'Bridge'), ('Bridge', 'ports', 'Port'),
-                     ('Port', 'interfaces', 'Interface'))
 
 
 def read_raw(client):

@@ -47,7 +47,6 @@ DEFAULT_MTU = 1500
 OVS_DEFAULT_FORWARD_DELAY = 15
 OVS_IGNORED_PORT_TYPES = ('vm', 'patch', 'vxlan', 'gre', 'geneve', 'stt', 'lisp', 'erspan',
                           'ip6erspan', 'ip6gre', 'gtpu', 'bareudp', 'srv6')
-OVS_UPLINK_PORT_TYPES = ('system', 'dpdk', 'afxdp', 'bond')
 _BOND_TYPE_TEXT = {'linux': 'a Linux bond', 'openvswitch': 'an Open vSwitch bond'}
 _BRIDGE_TYPE_TEXT = {'linux_bridge': 'a Linux bridge', 'openvswitch': 'an Open vSwitch bridge'}
 

@@ -13,7 +13,16 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.ovs import OVS_FACT_COLUMNS
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import table_rows
+
 ABSENT = object()
+
+
+def ovs_rows_from_documents(docs):
+    """Recorded ``ovs-vsctl --format=json`` documents (one per table, in OVS_FACT_COLUMNS order)
+    -> {table: rows}, as the facts reader's one query returns them."""
+    return dict((table, table_rows(doc)) for (table, dummy), doc in zip(OVS_FACT_COLUMNS, docs))
 
 
 def linux(**bridges):

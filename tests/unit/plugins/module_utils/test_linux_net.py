@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import linux as facts_linux
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import ovs as facts_ovs
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import ovs_rows_from_documents
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import owners as facts_owners
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts import view as facts_view
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import parse_json_documents
@@ -34,7 +35,7 @@ def text(*parts):
 
 
 def ovs_rows(name):
-    return facts_ovs.ovs_rows_from_documents(parse_json_documents(text('ovs_facts', name + '.stdout')))
+    return ovs_rows_from_documents(parse_json_documents(text('ovs_facts', name + '.stdout')))
 
 
 def host(name, ovs=None):

@@ -282,7 +282,7 @@ def test_fixture_headings_match_client_columns():
             ovs_db.OPEN_VSWITCH_COLUMNS, ovs_db.BRIDGE_COLUMNS, ovs_db.PORT_COLUMNS, ovs_db.INTERFACE_COLUMNS]
 
 
-def test_client_list_and_find():
+def test_client_query_find_and_list():
     out = json.dumps({'headings': ['name', 'tag'], 'data': [['vnet1', 100]]})
     fake = FakeRunCommand()
     fake.expect(argv=[VSCTL, '--timeout=10', '--format=json', '--data=json', '--', '--columns=name,tag', 'find',
@@ -290,8 +290,8 @@ def test_client_list_and_find():
     fake.expect(argv=[VSCTL, '--timeout=10', '--format=json', '--data=json', '--', 'list', 'Port', 'vnet1'],
                 stdout=out)
     client = OvsVsctl(StubModule(fake))
-    assert client.find('Port', {'tag': 100}, columns=['name', 'tag']) == [{'name': 'vnet1', 'tag': 100}]
-    assert client.list_table('Port', records=['vnet1']) == [{'name': 'vnet1', 'tag': 100}]
+    assert client.query([('find', 'Port', ['name', 'tag'], ['tag=100'])]) == [[{'name': 'vnet1', 'tag': 100}]]
+    assert client.query([('list', 'Port', None, ['vnet1'])]) == [[{'name': 'vnet1', 'tag': 100}]]
 
 
 def test_client_query_count_mismatch():

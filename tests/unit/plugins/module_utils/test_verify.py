@@ -26,7 +26,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify import summary as verify_summary
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import parse_json_documents
 from ansible_collections.cloudstack_kvm.networking.plugins.filter import kvm_network_verify as filters
-from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import patched
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.models import ovs_rows_from_documents, patched
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(os.path.dirname(HERE), 'modules', 'fixtures')
@@ -50,7 +50,7 @@ def raw_facts(ip_host, ovs=None):
     sysr = facts_linux.SysReader(os.path.join(FIX, 'ip', ip_host, 'root'))
     if ovs:
         docs = parse_json_documents(_text('ovs_facts', ovs + '.stdout'))
-        ovs_facts = facts_ovs.parse_ovs(facts_ovs.ovs_rows_from_documents(docs))
+        ovs_facts = facts_ovs.parse_ovs(ovs_rows_from_documents(docs))
         ovs_facts['available'] = True
     else:
         ovs_facts = {'available': False, 'reason': 'ovs-vsctl is not installed'}
