@@ -152,8 +152,14 @@ def _linux(model, out):
             ('bridge_ports', br['port'] or 'none'),
             ('bridge_stp', 'on' if br['stp'] else 'off'),
             ('bridge_fd', br['forward_delay']),
-            ('mtu', br['mtu']),
         ]
+        if br['mtu'] and br['port'] not in model['vlans']:
+            # bridge-utils gives a bridge's `mtu` to its ports too (/lib/bridge-utils/ifupdown.sh), so
+            # a NIC or bond the model leaves at its own MTU would be lowered with the bridge: the
+            # bridge alone gets it. (A VLAN device under a bridge has the bridge's MTU anyway.)
+            link.append(('post-up', 'ip link set dev %s mtu %d' % (name, br['mtu'])))
+        else:
+            link.append(('mtu', br['mtu']))
         _l3_stanzas(out, ['auto %s' % name], br, link)
 
 

@@ -294,7 +294,11 @@ CASES = [
      [(B0, 'bond-primary', 'eth1')], []),
     ('linux-balance-alb', patched(linux(), ('bonds', 'bond0', 'mode'), 'balance-alb'), [(B0, 'bond-mode', 'balance-alb')], []),
     ('linux-bond-mtu-bridge-mtu', patched(linux(cloudbr0={'uplink': 'bond0', 'mtu': 9000}), ('bonds', 'bond0', 'mtu'), 9000),
-     [(B0, 'mtu', '9000'), (BR, 'mtu', '9000')], []),
+     [(B0, 'mtu', '9000'), (BR, 'post-up', 'ip link set dev cloudbr0 mtu 9000')], [(BR, 'mtu')]),
+    # bridge-utils would give the bridge's mtu to the NIC: the bridge alone gets it (post-up), and
+    # the NIC keeps the MTU the model gives it (none: its own).
+    ('linux-bridge-mtu-below-its-nic', linux(cloudbr0={'uplink': 'eth2', 'mtu': 1400}),
+     [(BR, 'post-up', 'ip link set dev cloudbr0 mtu 1400')], [(BR, 'mtu'), (('eth2', 'inet'), 'mtu')]),
     ('linux-nic-mtu-single-nic-bridge', patched(linux(cloudbr0={'uplink': 'eth2'}), ('ethernets', 'eth2', 'mtu'), 1400),
      [(('eth2', 'inet'), 'mtu', '1400'), (BR, 'bridge_ports', 'eth2')], []),
     ('linux-host-only', linux(cloudbr0={'uplink': 'bond0'}, cloudbr9={}),
