@@ -25,7 +25,6 @@ Run: bench/disruption [--vm] [--write]   (root; brings its own lab up and down)
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "lab"))
 
 from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from cskl_lab.traffic import Pingers  # noqa: E402  pylint: disable=wrong-import-position
 from benchdoc import put_table  # noqa: E402  pylint: disable=wrong-import-position
 
 HOSTS = {"d-netplan": "netplan", "d-ifupdown": "ifupdown", "d-nm": "networkmanager", "d-ovs": "ifupdown"}
@@ -95,11 +95,6 @@ class Bench:
     def sh(self, host, script):
         return self.lab.exec(host, ["sh", "-c", script], timeout=120).stdout
 
-    def peer(self, script):
-        return subprocess.run(["podman", "exec", self.lab.peer_name, "sh", "-c", script], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, check=False,
-                              env=dict(os.environ, CONTAINERS_CONF=str(REPO / "lab" / "containers.conf"))).stdout
-
     def macs(self, host):
         """{bridge: MAC address} of the host's cloudbr* devices."""
         out = self.sh(host, "ip -j link show 2>/dev/null || echo '[]'")
@@ -142,25 +137,21 @@ class Bench:
     def measure(self, phase, inventory, expect_ok=True, before=None, settle=2):
         """Ping every host every 10 ms from the peer while network.yml runs; one row per host."""
         macs = dict((h, self.macs(h)) for h in self.hosts)
-        self.peer("rm -f /tmp/ping-*; " + "; ".join(
-            f"(ping -n -D -i 0.01 -W 1 {address(i)} > /tmp/ping-{i}.log 2>&1 & echo $! > /tmp/ping-{i}.pid)"
-            for i in range(1, len(self.hosts) + 1)))
-        time.sleep(1)
-        if before:
-            before()
-        started = time.monotonic()
-        rc = self.play(inventory, expect_ok)
-        if not expect_ok:       # until every host answers again after its rollback
-            deadline = time.monotonic() + 3 * self.timer + 60
-            while time.monotonic() < deadline and not all(
-                    self.sh(h, f"ls {'/var/lib/cloudstack-kvm/safe-apply'}/*/rollback.json 2>/dev/null | wc -l").strip()
-                    not in ("", "0") for h in self.hosts):
-                time.sleep(1)
-        time.sleep(settle)
-        self.peer("for p in /tmp/ping-*.pid; do kill -INT $(cat $p); done; sleep 0.5")
+        targets = dict((h, address(i)) for i, h in enumerate(self.hosts, start=1))
+        with Pingers(self.lab, targets, settle=settle) as pings:
+            if before:
+                before()
+            started = time.monotonic()
+            rc = self.play(inventory, expect_ok)
+            if not expect_ok:       # until every host answers again after its rollback
+                deadline = time.monotonic() + 3 * self.timer + 60
+                while time.monotonic() < deadline and not all(
+                        self.sh(h, f"ls {'/var/lib/cloudstack-kvm/safe-apply'}/*/rollback.json 2>/dev/null | wc -l").strip()
+                        not in ("", "0") for h in self.hosts):
+                    time.sleep(1)
         rows = []
-        for index, host in enumerate(self.hosts, start=1):
-            rows.append(dict(stats(self.peer(f"cat /tmp/ping-{index}.log")), host=host, phase=phase,
+        for host in self.hosts:
+            rows.append(dict(pings.results[host], host=host, phase=phase,
                              renderer=self.renderers[host], macs=mac_changes(macs[host], self.macs(host)),
                              seconds=round(time.monotonic() - started, 1), rc=rc,
                              healed=None if expect_ok else self.healed(host)))
@@ -172,15 +163,6 @@ def mac_changes(before, after):
     changed = ["%s %s -> %s" % (br, before[br], after[br]) for br in sorted(before)
                if br in after and before[br] != after[br]]
     return "; ".join(changed) if changed else "kept"
-
-
-def stats(log):
-    """(sent, lost, longest gap in seconds) from ``ping -D -i 0.01`` output."""
-    times = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\] \d+ bytes from", log, re.M)]
-    summary = re.search(r"(\d+) packets transmitted, (\d+) received", log)
-    sent, received = (int(summary.group(1)), int(summary.group(2))) if summary else (0, len(times))
-    gap = max((b - a for a, b in zip(times, times[1:])), default=0.0)
-    return {"sent": sent, "lost": sent - received, "gap": round(gap, 3)}
 
 
 def prepare(bench, lab):
@@ -201,7 +183,7 @@ def prepare(bench, lab):
                      "ifup eth0")
     deadline = time.monotonic() + 90
     for index in range(1, len(bench.hosts) + 1):
-        while "1 received" not in bench.peer(f"ping -c 1 -W 1 {address(index)}"):
+        while "1 received" not in lab.peer_exec(f"ping -c 1 -W 1 {address(index)}").stdout:
             if time.monotonic() > deadline:
                 raise SystemExit(f"host {index} does not answer on {address(index)}")
             time.sleep(1)

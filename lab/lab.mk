@@ -11,7 +11,7 @@ LAB_ID ?=
 MOLECULE_BASE := $(CURDIR)/molecule/_shared/base.yml
 LAB_MOLECULE := $(BIN)/molecule -c $(MOLECULE_BASE)
 
-.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply
+.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply lab-change-catalogue lab-change-catalogue-vms
 
 lab-images: setup ## build (or reuse from the cache) the lab's container and VM images
 	$(LAB_CLI) images
@@ -43,5 +43,16 @@ lab-test: setup lab-unit ## both lab smoke scenarios (containers, then VMs)
 	$(LAB_CLI) --lab lab_containers_smoke leftovers >/dev/null
 	$(LAB_CLI) --lab lab_vms_smoke leftovers >/dev/null
 
-lab-safe-apply: setup ## safe apply on an in-band container lab: commit-confirm, rollbacks, controller killed
-	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_safe_apply.py
+# One in-band lab for both (tests/lab/conftest.py): safe apply first (it starts from installer-made
+# hosts), then the change catalogue on the hosts it leaves.
+lab-safe-apply: setup ## in-band container lab: commit-confirm, rollbacks, controller killed, then the change catalogue
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_safe_apply.py tests/lab/test_change_catalogue.py
+
+lab-change-catalogue: setup ## the change catalogue alone (tests/lab/changes.yml); WRITE=1 puts its table into docs/disruption.md
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_change_catalogue.py
+	$(if $(WRITE),$(BIN)/python tests/lab/test_change_catalogue.py --write)
+
+# Not in CI (about 30 min under TCG): the catalogue's Linux bond and VLAN cases on two VMs.
+lab-change-catalogue-vms: setup ## the change catalogue's Linux bond and VLAN device cases on two VMs (netplan, ifupdown); WRITE=1 as above
+	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_change_catalogue.py
+	$(if $(WRITE),$(BIN)/python tests/lab/test_change_catalogue.py --write)

@@ -111,6 +111,11 @@ def cmd_reboot(args) -> int:
     return 0
 
 
+def cmd_power_cut(args) -> int:
+    Lab(_lab_id(args)).power_cut(args.host, timeout=args.timeout)
+    return 0
+
+
 def cmd_exec(args) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     proc = Lab(_lab_id(args)).exec(args.host, command, timeout=args.timeout)
@@ -183,6 +188,11 @@ def main(argv=None) -> int:
     s.add_argument("host")
     s.add_argument("--timeout", type=int, default=300)
     s.set_defaults(func=cmd_reboot)
+
+    s = sub.add_parser("power-cut", help="reset a VM without shutting it down (QEMU system_reset), wait until it is back")
+    s.add_argument("host")
+    s.add_argument("--timeout", type=int, default=300)
+    s.set_defaults(func=cmd_power_cut)
 
     s = sub.add_parser("exec", help="run a command on a host (podman exec / ssh)")
     s.add_argument("host")

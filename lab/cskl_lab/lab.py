@@ -557,6 +557,10 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
             return podman("exec", h["container"], *command, check=False, timeout=timeout)
         return run(self.ssh_argv(name, shlex.join(command)), check=False, timeout=timeout)
 
+    def peer_exec(self, script: str, timeout: int = 120) -> subprocess.CompletedProcess:
+        """A shell script on the lab peer (stdout and stderr together in ``stdout``)."""
+        return podman("exec", self.peer_name, "sh", "-c", script + " 2>&1", check=False, timeout=timeout)
+
     def reboot(self, name: str, timeout: int = 300) -> None:
         h = self.host(name)
         if h["tier"] == "containers":
@@ -567,6 +571,17 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
             run(self.ssh_argv(name, "systemctl reboot"), check=False, timeout=30)
             self._vm_wait(name, timeout=timeout, not_boot_id=boot_id)
         log(f"{name}: rebooted")
+
+    def power_cut(self, name: str, timeout: int = 300) -> None:
+        """A VM loses power and comes back: QEMU's ``system_reset`` (no shutdown, no sync), then
+        wait until it has booted again."""
+        h = self.host(name)
+        if h["tier"] != "vms":
+            raise LabError(f"{name}: a power cut needs a VM (containers share this machine's kernel)")
+        boot_id = run(self.ssh_argv(name, "cat /proc/sys/kernel/random/boot_id")).stdout.strip()
+        self.monitor(name, "system_reset")
+        self._vm_wait(name, timeout=timeout, not_boot_id=boot_id)
+        log(f"{name}: reset (power cut) and booted again")
 
     # ----------------------------------------------------------------- inventory
     def write_inventory(self) -> Path:

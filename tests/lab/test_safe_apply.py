@@ -23,32 +23,9 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-import pytest
-import yaml
-
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "lab"))
-
-from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
-
-LAB_ID = os.environ.get("SAFE_APPLY_LAB", "safe_apply")
-HOSTS = ("sa-netplan", "sa-ifupdown", "sa-nm", "sa-ovs")
-TIMER = 30          # kvm_network_confirm_timeout for these tests
-APPLY_TIMEOUT = 300  # kvm_network_apply's apply_timeout default (the watchdog's share before the apply ends)
-KEEP = 2
-STATE = "/var/lib/cloudstack-kvm/safe-apply"
-ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
-           ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".tmp" / "collections"),
-           ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-
-
-def address(index):
-    return f"198.51.100.{10 + index}"
+from inband import APPLY_TIMEOUT, ENV, HOSTS, KEEP, STATE, TIMER, address
 
 
 def linux_model(index, uplink="eth0", extra=None):
@@ -99,110 +76,6 @@ def models(dead=False, extra=None):
         else:
             out[name] = linux_model(index, "eth3" if dead else "eth0", extra)
     return out
-
-
-RENDERERS = {"sa-netplan": "netplan", "sa-ifupdown": "ifupdown", "sa-nm": "networkmanager", "sa-ovs": "ifupdown"}
-
-
-class Scenario:
-    def __init__(self, lab):
-        self.lab = lab
-        self.dir = Path(tempfile.mkdtemp(prefix="safe-apply-"))
-
-    def inventory(self, host_models, **extra):
-        hosts = {}
-        for name, model in host_models.items():
-            hosts[name] = dict(kvm_network=model, kvm_network_renderer=RENDERERS[name],
-                               kvm_network_confirm_timeout=TIMER, kvm_network_keep_snapshots=KEEP,
-                               kvm_network_verify_traffic=[{"bridge": "cloudbr0", "target": "198.51.100.254"}],
-                               **extra)
-        path = self.dir / f"models-{time.monotonic_ns()}.yml"
-        path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-        return path
-
-    def argv(self, playbook, inventory, limit=None):
-        argv = ["ip", "netns", "exec", self.lab.ctl_ns, "ansible-playbook",
-                "-i", self.lab.state["inband"]["inventory"], "-i", str(inventory), str(REPO / "playbooks" / playbook)]
-        return argv + (["--limit", limit] if limit else [])
-
-    def play(self, playbook, inventory, limit=None, timeout=600):
-        proc = subprocess.run(self.argv(playbook, inventory, limit), env=ENV, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
-        return proc.returncode, proc.stdout
-
-    def sh(self, host, script, check=True):
-        proc = self.lab.exec(host, ["sh", "-c", script], timeout=120)
-        if check:
-            assert proc.returncode == 0, f"{host}: {script}: {proc.stdout}{proc.stderr}"
-        return proc.stdout
-
-    def snapshots(self, host):
-        """The host's snapshot manifests, oldest first."""
-        out = self.sh(host, f"for m in {STATE}/*/manifest.json; do [ -f \"$m\" ] && cat \"$m\" && echo; done; true")
-        decoder = json.JSONDecoder()
-        found, pos = [], 0
-        out = out.strip()
-        while pos < len(out):
-            doc, pos = decoder.raw_decode(out, pos)
-            found.append(doc)
-            while pos < len(out) and out[pos].isspace():
-                pos += 1
-        return sorted(found, key=lambda m: m["id"])
-
-    def units(self, host, settle=30):
-        """The collection's units still on the host. The rollback's service writes its status, then
-        stops the other units and exits: the units are given ``settle`` seconds to go."""
-        deadline = time.monotonic() + settle
-        while True:
-            left = self.sh(host, "systemctl list-units --all --plain --no-legend 'cloudstack-kvm-*'").split()
-            if not left or time.monotonic() > deadline:
-                return left
-            time.sleep(1)
-
-    def reachable(self, host, index):
-        proc = self.lab.ctl_exec(["ssh", "-i", str(self.lab.dir / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
-                                  "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3",
-                                  f"root@{address(index)}", "hostname"], timeout=30)
-        return proc.returncode == 0 and proc.stdout.strip() == host
-
-
-@pytest.fixture(scope="module")
-def scenario():
-    lab = Lab(LAB_ID)
-    lab.up("containers", list(HOSTS), replace=True, inband=True, dhcp=True)
-    sc = Scenario(lab)
-    try:
-        prepare(sc)
-        yield sc
-    finally:
-        lab.down()
-
-
-def prepare(sc):
-    """The hosts as their installers left them, reached in-band on eth0."""
-    sc.sh("sa-netplan", """set -e; mkdir -p /etc/cloud/cloud.cfg.d
-cat > /etc/netplan/50-cloud-init.yaml <<EOF
-# This file is generated from information provided by the datasource.  Changes
-# to it will not persist across an instance reboot.
-network:
-    version: 2
-    ethernets:
-        eth0:
-            dhcp4: true
-EOF
-chmod 600 /etc/netplan/50-cloud-init.yaml; systemctl enable -q systemd-networkd; systemctl start systemd-networkd
-netplan apply""")
-    for host, index in (("sa-ifupdown", 2), ("sa-ovs", 4)):
-        sc.sh(host, f"""set -e; printf 'source /etc/network/interfaces.d/*\\nauto lo\\niface lo inet loopback\\n\\nauto eth0
-iface eth0 inet static\\n    address {address(index)}/24\\n' > /etc/network/interfaces; ifup eth0""")
-    sc.sh("sa-nm", """set -e; systemctl enable -q NetworkManager; systemctl start NetworkManager
-nmcli connection add type ethernet ifname eth0 con-name 'Wired connection 1' ipv4.method auto ipv6.method disabled
-nmcli connection up 'Wired connection 1'""")
-    deadline = time.monotonic() + 60
-    for index, host in enumerate(HOSTS, start=1):
-        while not sc.reachable(host, index):
-            assert time.monotonic() < deadline, f"{host} is not reachable in-band on {address(index)}"
-            time.sleep(1)
 
 
 def test_1_first_migration_is_commit_confirmed(scenario):
