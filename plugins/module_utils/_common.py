@@ -46,6 +46,31 @@ OVS_TAG_MAX = 4095
 LACP_MODES = ('off', 'active', 'passive')
 LACP_NEGOTIATING = ('active', 'passive')
 
+
+def renderer_for_os(facts):
+    """The renderer a host gets when its model says ``auto``, by its OS facts (``distribution``,
+    ``os_family``, ``distribution_major_version``, with or without the ``ansible_`` prefix): netplan
+    on Ubuntu, ifupdown on Debian and its family, NetworkManager on EL 8 and later, ifcfg on EL 7.
+    Raises ValueError naming what it could not decide."""
+    facts = facts or {}
+    distro = facts.get('distribution') or facts.get('ansible_distribution')
+    family = facts.get('os_family') or facts.get('ansible_os_family')
+    major = facts.get('distribution_major_version') or facts.get('ansible_distribution_major_version')
+    if not distro and not family:
+        raise ValueError('renderer is auto but no OS facts are known for this host')
+    if distro == 'Ubuntu':
+        return 'netplan'
+    if distro == 'Debian' or family == 'Debian':
+        return 'ifupdown'
+    if family == 'RedHat':
+        try:
+            number = int(str(major).split('.', maxsplit=1)[0])
+        except ValueError:
+            number = 0
+        return 'ifcfg' if number and number <= 7 else 'networkmanager'
+    raise ValueError('renderer is auto and %s (%s) is not a system this collection knows' % (distro, family))
+
+
 # --- guests' ports -------------------------------------------------------------------------------
 
 # Ports guests get on a bridge: never the model's, never reported as differences, never removed.

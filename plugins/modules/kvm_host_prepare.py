@@ -174,6 +174,12 @@ options:
         type: list
         elements: str
         required: true
+      with_host_name:
+        description:
+          - Whether the host's short name is added to O(hosts_entry.names) - from O(hostname) when given, else the
+            name the host has now (what setup reports as C(ansible_hostname)).
+        type: bool
+        default: false
       remove_loopback:
         description: Whether C(127.0.1.1) lines naming one of O(hosts_entry.names) are removed.
         type: bool
@@ -219,6 +225,65 @@ options:
         type: str
         choices: [update-grub, grubby, grub2-mkconfig]
         default: update-grub
+  os:
+    description:
+      - What the preparation depends on the host's OS for, decided on the host, so that no fact gathering comes
+        before this call. The host's OS facts (read as C(setup) reads them) pick one of O(os.variants) the way
+        C(first_found) picks a role's vars file - C(DISTRIBUTION_MAJOR), C(DISTRIBUTION), C(OSFAMILY_MAJOR),
+        C(OSFAMILY), C(default) - and the packages, services and GRUB tool are derived from it and added to
+        O(packages), O(packages_absent), O(restart_after_install), O(services) and O(grub.update).
+      - A choice the host's OS cannot take (no package list, a renderer it does not have, netplan without Open
+        vSwitch support) fails the call before anything is touched, each problem with its fix.
+      - The facts go back to the controller as C(ansible_facts), so the roles that follow need no C(setup) either.
+    type: dict
+    suboptions:
+      variants:
+        description:
+          - The role's OS variables, by vars file name (C(Ubuntu_18), C(Ubuntu), C(Debian), C(RedHat_7), C(RedHat),
+            C(default)); the keys as in the role's files (C(__kvm_host_packages_common) and the like, the prefix
+            optional).
+        type: dict
+        required: true
+      renderer:
+        description: The host's renderer; C(auto) chooses it by the OS as the C(kvm_network_model) action does.
+        type: str
+        default: auto
+        choices: [auto, netplan, ifupdown, networkmanager, ifcfg]
+      backend:
+        description: The model's backend.
+        type: str
+        required: true
+        choices: [linux_bridge, openvswitch]
+      needs:
+        description: What the model needs (C(linux_bonds), C(vlans), C(nameservers)), for the helper packages.
+        type: dict
+        default: {}
+      packages:
+        description: The packages instead of the variant's list (the role's C(kvm_host_packages)); null - the list.
+        type: list
+        elements: str
+      packages_extra:
+        description: Packages added to the list.
+        type: list
+        elements: str
+        default: []
+      install_packages:
+        description: Whether packages are installed (and netplan purged for O(os.ubuntu_ovs_ifupdown)).
+        type: bool
+        default: true
+      services:
+        description: Whether NetworkManager, network-scripts and Open vSwitch services are set as the renderer needs.
+        type: bool
+        default: true
+      ubuntu_ovs_ifupdown:
+        description: On Ubuntu with Open vSwitch, netplan purged for ifupdown (seed 000's way).
+        type: bool
+        default: false
+      networkmanager:
+        description: NetworkManager on, off, or left; C(auto) - off for ifcfg, on for networkmanager, else left.
+        type: str
+        default: auto
+        choices: [auto, enabled, disabled, ignore]
   root_dir:
     description: Where the host's files are (C(/)); another directory for tests. Commands still run on the host.
     type: path
@@ -311,11 +376,24 @@ reboot_required:
   description: Whether the running kernel lacks one of O(grub.args) (the module never reboots).
   returned: always
   type: bool
+os:
+  description: The variant O(os) chose, the renderer, and what it derived.
+  returned: when O(os) is given
+  type: dict
+  sample: {"variant": "Debian", "renderer": "ifupdown", "packages": ["iproute2", "kmod", "procps", "python3-yaml",
+           "bridge-utils", "ifupdown"], "packages_absent": [], "services": [], "grub_update": "update-grub"}
+ansible_facts:
+  description: The OS facts the call read (C(distribution), C(distribution_version), C(distribution_major_version),
+    C(os_family)) and the short C(hostname), as setup names them.
+  returned: when O(os) or O(hosts_entry.with_host_name) is given
+  type: dict
+  sample: {"distribution": "Debian", "distribution_major_version": "12", "os_family": "Debian", "hostname": "kvm1"}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS, ModuleFailure
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import by_os
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.prepare import Preparation
 
 ARGUMENT_SPEC = dict(
@@ -351,6 +429,7 @@ ARGUMENT_SPEC = dict(
     hosts_entry=dict(type='dict', options=dict(
         address=dict(type='str', required=True),
         names=dict(type='list', elements='str', required=True),
+        with_host_name=dict(type='bool', default=False),
         remove_loopback=dict(type='bool', default=True),
     )),
     services=dict(type='list', elements='dict', default=[], options=dict(
@@ -363,16 +442,33 @@ ARGUMENT_SPEC = dict(
         args=dict(type='list', elements='str', default=[]),
         update=dict(type='str', default='update-grub', choices=['update-grub', 'grubby', 'grub2-mkconfig']),
     )),
+    os=dict(type='dict', options=dict(
+        variants=dict(type='dict', required=True),
+        renderer=dict(type='str', default='auto', choices=['auto'] + list(RENDERERS)),
+        backend=dict(type='str', required=True, choices=['linux_bridge', 'openvswitch']),
+        needs=dict(type='dict', default={}),
+        packages=dict(type='list', elements='str'),
+        packages_extra=dict(type='list', elements='str', default=[]),
+        install_packages=dict(type='bool', default=True),
+        services=dict(type='bool', default=True),
+        ubuntu_ovs_ifupdown=dict(type='bool', default=False),
+        networkmanager=dict(type='str', default='auto', choices=['auto', 'enabled', 'disabled', 'ignore']),
+    )),
     root_dir=dict(type='path', default='/'),
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    facts, derived = by_os.apply(module)
     try:
         result = Preparation(module).run()
     except ModuleFailure as failure:
         module.fail_json(msg=failure.msg, **failure.kwargs)
+    if facts is not None:
+        result['ansible_facts'] = facts
+    if derived is not None:
+        result['os'] = derived.report()
     module.exit_json(**result)
 
 

@@ -10,7 +10,7 @@ entry point over all of them (``render``: a normalised model and a renderer name
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS as SYSTEMS
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS as SYSTEMS, renderer_for_os
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import (
     RENDERERS as MODEL_RENDERERS,
     ModelError,
@@ -62,23 +62,9 @@ def resolve_renderer(model, facts=None, override=None, host=None):
         raise ModelError(['%skvm_network.renderer: unknown renderer %r. Fix: use one of %s.' % (prefix, choice, ', '.join(MODEL_RENDERERS))])
     if choice != 'auto':
         return choice
-    facts = facts or {}
-    distro = facts.get('distribution') or facts.get('ansible_distribution')
-    family = facts.get('os_family') or facts.get('ansible_os_family')
-    major = facts.get('distribution_major_version') or facts.get('ansible_distribution_major_version')
-    if not distro and not family:
-        raise ModelError(['%skvm_network.renderer: renderer is auto but no OS facts are known for this host. '
-                          'Fix: gather facts (gather_subset: [distribution]) or set kvm_network.renderer / '
-                          'kvm_network_renderer to %s.' % (prefix, _one_of(SYSTEMS))])
-    if distro == 'Ubuntu':
-        return 'netplan'
-    if distro == 'Debian' or family == 'Debian':
-        return 'ifupdown'
-    if family == 'RedHat':
-        try:
-            number = int(str(major).split('.', maxsplit=1)[0])
-        except ValueError:
-            number = 0
-        return 'ifcfg' if number and number <= 7 else 'networkmanager'
-    raise ModelError(['%skvm_network.renderer: renderer is auto and %s (%s) is not a system this collection knows. '
-                      'Fix: set kvm_network.renderer to %s.' % (prefix, distro, family, _one_of(SYSTEMS))])
+    try:
+        return renderer_for_os(facts)
+    except ValueError as err:
+        fix = ('gather facts (gather_subset: [distribution]) or set kvm_network.renderer / kvm_network_renderer to %s'
+               if 'no OS facts' in str(err) else 'set kvm_network.renderer to %s') % _one_of(SYSTEMS)
+        raise ModelError(['%skvm_network.renderer: %s. Fix: %s.' % (prefix, err, fix)])
