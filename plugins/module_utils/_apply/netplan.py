@@ -187,6 +187,14 @@ class NetplanSystem(System):
                 'The previous netplan configuration was put back; nothing was applied. Fix the model or the other '
                 'netplan files netplan complains about.')
 
+    def at_boot(self):
+        """netplan's systemd generator ran before any unit, on the files the rollback has since put
+        back: networkd's (and netplan's Open vSwitch units') configuration is generated again, and
+        systemd reloads the units it wrote."""
+        return [([self.runner.bin('netplan'), 'generate'], 'netplan generate (its boot-time generator read the '
+                 'unconfirmed files)'),
+                ([self.runner.bin('systemctl'), 'daemon-reload'], 'reloading the units netplan generates')]
+
     def kind_of(self, definition):
         section, entry = json.loads(definition)
         if isinstance(entry, dict) and 'openvswitch' in entry:

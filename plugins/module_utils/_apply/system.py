@@ -121,3 +121,9 @@ class System(object):
         """When a command of the activation fails: (the changes to put back, what to tell the user),
         or None to leave the files as written."""
         return None
+
+    def at_boot(self):
+        """Commands a boot-time rollback (``_confirm/boot.py``) runs once the files are back and
+        before the network services start: what early boot has already derived from the files it
+        put back. By default nothing: the services read the files when they start."""
+        return []

@@ -157,6 +157,8 @@ class Rollback(object):
         """At boot, before the network starts (``boot.py``): the files go back, and nothing is up to
         bring down or up: the network services start from the restored files."""
         written, removed = self._write()
+        if written or removed:
+            self._run(self.system.at_boot())
         return self._report(written, removed)
 
     def services(self, report):

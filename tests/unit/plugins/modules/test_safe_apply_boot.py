@@ -16,6 +16,8 @@ import sys
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import boot, safe
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_kvm_network_apply import (
     DEBIAN_INTERFACES,
+    TWO_BRIDGES,
+    model_of,
     read,
 )
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_safe_apply import (  # noqa: F401  pylint: disable=unused-import
@@ -28,6 +30,7 @@ from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.te
     manifest,
     playing,
     run,
+    SafeHost,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_snapshot
 
@@ -155,3 +158,32 @@ def test_a_rollback_that_needs_services_finishes_after_them(debian):
     assert m['status'] == 'rolled_back' and m['history'][-1]['finished'] is True
     assert not os.path.exists(real(debian, '%s/%s/boot-finish' % (STATE, sid)))
     assert not os.path.exists(real(debian, '%s/%s/runner.py' % (STATE, sid)))
+
+
+def test_a_netplan_host_has_its_networkd_configuration_generated_again_at_boot(tmp_path):
+    """netplan's systemd generator runs before any unit, on the unconfirmed files: once they are
+    back, the boot rollback runs netplan generate (and reloads the units it writes), nothing else."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.applier import SYSTEMS
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm.rollback import Rollback
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import snapshot as snapshots
+    from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_kvm_network_apply import (
+        NETPLAN,
+        SBIN,
+        args_for,
+        put,
+    )
+    root = safe.host_files.Root(str(tmp_path))
+    params = args_for(model_of(TWO_BRIDGES), 'netplan', tmp_path)
+    path = params['files'][0]['path']
+    put(tmp_path, path, 'network: {version: 2}\n', 0o600)
+    snap = snapshots.Snapshot.create(root, [path], {'renderer': 'netplan', 'root_dir': str(tmp_path)}, params=params,
+                                     base=STATE)
+    put(tmp_path, path, params['files'][0]['content'], 0o600)      # the unconfirmed change, live at the power cut
+    fake = SafeHost()
+    fake.expect(argv=[NETPLAN, 'generate'])
+    fake.expect(argv=[SBIN + 'systemctl', 'daemon-reload'])
+    with playing(fake):
+        report = Rollback(safe.HostModule(params), root, snap, params, SYSTEMS).files_only()
+    assert report['errors'] == [] and report['files']['restored'] == [path]
+    assert read(tmp_path, path) == 'network: {version: 2}\n'
+    assert [c['argv'] for c in fake.calls] == [[NETPLAN, 'generate'], [SBIN + 'systemctl', 'daemon-reload']]
