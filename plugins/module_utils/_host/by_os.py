@@ -65,7 +65,6 @@ class Derived(object):
     it before anything is touched (each says the fix)."""
 
     def __init__(self, spec, facts):
-        self.facts = facts
         self.variant, self.data = choose(spec['variants'], facts)
         self.problems = []
         self.backend = spec['backend']

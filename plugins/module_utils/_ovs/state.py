@@ -191,7 +191,7 @@ class StatePlanner(object):
             self._free_interfaces(plan, view, port)
             params = uplink_params(port)
             released = [iface for iface in port['interfaces'] if iface in moves]
-            handed_over = [iface for iface, (holder, dummy) in moves.items() if holder == port['name']]
+            handed_over = [iface for iface, holder in moves.items() if holder == port['name']]
             if port['kind'] == 'bond':
                 planner = BondPlanner(params, self.check_mode, ref_prefix='b%dm' % index, released=released,
                                       handed_over=handed_over)
@@ -249,17 +249,16 @@ class StatePlanner(object):
     def _hand_over(self, plan, view):
         """Members that move between two ports of the model: removed from the port they leave at the
         head of the transaction, before any port takes them (ovs-vsctl's add-port and add-bond refuse
-        an interface that is still on a port). Returns {interface: (port it leaves, port it joins)}."""
+        an interface that is still on a port). Returns {interface: the port it leaves}."""
         moves = {}
         for port in sorted(self.state['ports'].values(), key=lambda p: p['name']):
             for iface in port['interfaces']:
                 row = view.interface(iface) or {}
                 holder = row.get('port')
                 if holder and holder != port['name'] and holder in self.state['ports']:
-                    moves[iface] = (holder, port['name'])
+                    moves[iface] = holder
         for iface in sorted(moves):
-            holder = moves[iface][0]
-            plan.txn.add('remove', 'Port', holder, 'interfaces', view.interface(iface)['uuid'])
+            plan.txn.add('remove', 'Port', moves[iface], 'interfaces', view.interface(iface)['uuid'])
         return moves
 
     def _free_interfaces(self, plan, view, port):
