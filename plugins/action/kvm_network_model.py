@@ -13,6 +13,7 @@ import json
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.probe import target_problems
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.cloudstack import label_warnings
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.needs import host_needs
@@ -28,6 +29,7 @@ ARGUMENT_SPEC = {
     'ovs_database_only': {'type': 'bool', 'default': False},
     'previous': {'type': 'dict'},
     'gather_facts': {'type': 'bool', 'default': True},
+    'traffic': {'type': 'list', 'elements': 'raw'},
 }
 # The OS facts the renderer is chosen by, read when the play has none.
 FACT_KEYS = ('distribution', 'os_family')
@@ -55,6 +57,10 @@ class ActionModule(ActionBase):
         host = task_vars.get('inventory_hostname')
         result['changed'] = False
 
+        if not isinstance(args['model'], dict):
+            # What an inventory without kvm_network for this host passes (kvm_network | default(none)).
+            return dict(result, failed=True, msg='host %s: kvm_network is not defined (or not a mapping). Fix: define '
+                        'it in the inventory (see docs/model.md and examples/).' % host)
         mark = fingerprint(args['model'], host)
         previous = args['previous'] or {}
         if previous.get('fingerprint') == mark and isinstance(previous.get('model'), dict):
@@ -69,6 +75,11 @@ class ActionModule(ActionBase):
             if warnings:
                 result['warnings'] = ['host %s: %s' % (host, w) for w in warnings]
         result.update({'fingerprint': mark, 'model': model, 'needs': host_needs(model), 'renderer': None})
+        if args['traffic'] is not None:
+            # The checks the modules that ping make, here, before any host is touched.
+            problems = target_problems(args['traffic'], 'kvm_network_verify_traffic', model['bridges'])
+            if problems:
+                return dict(result, failed=True, msg='host %s: %s' % (host, '; '.join(problems)))
 
         if args['choose_renderer'] or args['render']:
             facts = dict(task_vars.get('ansible_facts') or {})
@@ -93,4 +104,6 @@ class ActionModule(ActionBase):
                                                                 args['header'], args['ovs_database_only'])
             except front_door.FrontDoorError as err:
                 return dict(result, failed=True, msg=str(err))
+            result['msg'] = '%s by %s: %s' % (model['backend'], result['renderer'],
+                                              ', '.join(f['path'] for f in result['rendered']['files']) or 'no file')
         return result

@@ -18,8 +18,21 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._filter import model_or_fail
 
 
-def kvm_network_differences(data, host_network, host=None, ignore=None):
-    """Differences between kvm_network (as written in the inventory, or normalised) and the realised network."""
+def silent_targets(traffic):
+    """The pings that did not answer (host_network_facts' or kvm_network_apply's read-back traffic
+    results), each as a difference of its bridge."""
+    if not is_sequence(traffic) or not all(isinstance(r, dict) and isinstance(r.get('item'), dict) for r in traffic):
+        raise AnsibleFilterError('kvm_network_differences: traffic must be the list of ping results '
+                                 '(read_back.traffic or host_network_facts traffic), not %r' % (traffic,))
+    return [{'object': 'bridge %s' % r['item'].get('bridge'), 'kind': 'bridge.traffic', 'field': 'traffic',
+             'expected': r['item'].get('target'), 'found': r.get('reason'),
+             'message': 'bridge %s: %s' % (r['item'].get('bridge'), r.get('reason'))}
+            for r in traffic if not r.get('answered')]
+
+
+def kvm_network_differences(data, host_network, host=None, ignore=None, traffic=None):
+    """Differences between kvm_network (as written in the inventory, or normalised) and the realised
+    network, then the traffic targets that did not answer."""
     if not isinstance(host_network, dict):
         raise AnsibleFilterError('kvm_network_differences: the argument must be the host_network facts '
                                  '(ansible_facts.host_network from host_network_facts), not %s'
@@ -29,7 +42,8 @@ def kvm_network_differences(data, host_network, host=None, ignore=None):
     elif isinstance(ignore, str) or not is_sequence(ignore):
         raise AnsibleFilterError('kvm_network_differences: ignore must be a list of difference kinds, '
                                  'types or objects (e.g. [bond.miimon, bridge cloudbr1]), not %r' % (ignore,))
-    return drop_ignored(compare(model_or_fail(data, host), host_network), ignore)
+    silent = silent_targets(traffic) if traffic is not None else []
+    return drop_ignored(compare(model_or_fail(data, host), host_network) + silent, ignore)
 
 
 def kvm_network_drop_ignored(differences, ignore):

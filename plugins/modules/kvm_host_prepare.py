@@ -39,6 +39,9 @@ description:
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
 attributes:
+  action:
+    support: full
+    description: Has an action plugin, which fails the task with O(problems) on the controller, before the host is contacted.
   check_mode:
     support: full
     details:
@@ -284,6 +287,14 @@ options:
         type: str
         default: auto
         choices: [auto, enabled, disabled, ignore]
+  problems:
+    description:
+      - What the caller found wrong on the controller, one sentence each (the C(kvm_host) role's checks of its
+        variables against each other and against the model). When any is given the task fails with them all
+        (after the host's inventory name), on the controller, before the host is contacted.
+    type: list
+    elements: str
+    default: []
   root_dir:
     description: Where the host's files are (C(/)); another directory for tests. Commands still run on the host.
     type: path
@@ -455,16 +466,22 @@ ARGUMENT_SPEC = dict(
         networkmanager=dict(type='str', default='auto', choices=['auto', 'enabled', 'disabled', 'ignore']),
     )),
     root_dir=dict(type='path', default='/'),
+    problems=dict(type='list', elements='str', default=[]),
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if module.params['problems']:    # the action plugin refuses them on the controller already
+        module.fail_json(msg=' '.join(module.params['problems']))
     facts, derived = by_os.apply(module)
     try:
         result = Preparation(module).run()
     except ModuleFailure as failure:
         module.fail_json(msg=failure.msg, **failure.kwargs)
+    if result.get('reboot_required'):
+        module.warn('the running kernel lacks %s; reboot the host to use them (this module never reboots).'
+                    % ' '.join(result['grub']['missing_from_running_kernel']))
     if facts is not None:
         result['ansible_facts'] = facts
     if derived is not None:

@@ -94,7 +94,17 @@ options:
       - An earlier result of this action for the same host (its registered variable). When RV(fingerprint)
         matches, its RV(model) is reused.
     type: dict
+  traffic:
+    description:
+      - Ping targets to check against the model (the role variable C(kvm_network_verify_traffic)), each
+        C({bridge, target, count}) - the checks the modules that ping make, here on the controller. A
+        bridge the model does not have, a target that is not an address or host name or a count below 1
+        fails the host, before it is touched.
+    type: list
+    elements: raw
 notes:
+  - O(model) that is not a mapping (C(kvm_network | default(none)) for a host without one) fails the host
+    with a message that says to define C(kvm_network).
   - The filters C(kvm_network_validate), C(kvm_network_renderer) and C(kvm_network_render) do the same
     inside a template; a failing filter's message reaches the user wrapped in Ansible's template error
     text, this action's does not.
@@ -176,6 +186,11 @@ needs:
       elements: dict
   sample: {kernel_modules: [bridge, bonding], linux_bonds: true, vlans: false, nameservers: true, ipv6: [],
            management_address: 198.51.100.11, gateways: [{target: 198.51.100.1, bridge: cloudbr0}]}
+msg:
+  description: With O(render) - what the host gets, in one line (the backend, the renderer and the files).
+  returned: when O(render=true)
+  type: str
+  sample: "linux_bridge by netplan: /etc/netplan/60-cloudstack-kvm.yaml"
 rendered:
   description: With O(render) - the renderer's files (C(path), C(content), C(mode)), C(owned) globs, C(marker),
     C(ovs_state), C(ovs_commands) and C(ovs_script) (the ovs-vsctl commands that build the Open vSwitch state

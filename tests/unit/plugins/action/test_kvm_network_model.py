@@ -168,3 +168,28 @@ def test_the_action_and_the_filters_refuse_a_model_in_the_same_words(bad):
         with pytest.raises(AnsibleFilterError) as failed:
             call()
         assert str(failed.value) == result['msg']
+
+
+@pytest.mark.parametrize('model', [None, 'cloudbr0', ['eth0']])
+def test_a_host_without_a_model_is_told_to_define_one(model):
+    result, calls = run({'model': model, 'render': True}, facts=UBUNTU)
+    assert result['failed'] is True and calls == []
+    assert result['msg'] == ('host kvm1: kvm_network is not defined (or not a mapping). Fix: define it in the '
+                             'inventory (see docs/model.md and examples/).')
+
+
+def test_traffic_targets_are_checked_against_the_model():
+    targets = [{'bridge': 'cloudbr1', 'target': '198.51.100.254'}, {'bridge': 'cloudbr9', 'target': '198.51.100.1'}]
+    result, calls = run({'model': TWO_BRIDGES, 'choose_renderer': False, 'traffic': targets})
+    assert result['failed'] is True and calls == []
+    assert result['msg'] == ('host kvm1: kvm_network_verify_traffic: 198.51.100.1 through cloudbr9: cloudbr9 is not a '
+                             'bridge of the model (cloudbr0, cloudbr1). Fix: name one of them')
+    result, calls = run({'model': TWO_BRIDGES, 'choose_renderer': False, 'traffic': targets[:1]})
+    assert not result.get('failed') and result['model']['bridges']['cloudbr1']['uplink'] == 'eth1'
+
+
+def test_a_render_says_what_the_host_gets():
+    result, _ = run({'model': TWO_BRIDGES, 'render': True}, facts=UBUNTU)
+    assert result['msg'] == 'linux_bridge by netplan: %s' % ', '.join(f['path'] for f in result['rendered']['files'])
+    result, _ = run({'model': TWO_BRIDGES, 'choose_renderer': False})
+    assert 'msg' not in result

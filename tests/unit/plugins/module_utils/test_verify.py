@@ -736,6 +736,22 @@ def test_filter_traffic_problems_are_the_modules_checks():
         filters.kvm_network_traffic_problems('cloudbr0', model)
 
 
+def test_filter_differences_add_the_targets_that_did_not_answer():
+    facts = host_network(raw_facts('bond_vlan_host'))
+    answered = {'item': {'bridge': 'cloudbr0', 'target': '198.51.100.1', 'count': 3}, 'answered': True, 'reason': ''}
+    silent = {'item': {'bridge': 'cloudbr100', 'target': '203.0.113.9', 'count': 3}, 'answered': False,
+              'reason': 'no answer from 203.0.113.9 through cloudbr100 (3 sent, 0 received)'}
+    wanted = patched(LINUX_BOND_VLAN, 'bonds.bond0.miimon', 200)
+    diffs = filters.kvm_network_differences(wanted, facts, 'kvm1', traffic=[answered, silent])
+    assert [(d['object'], d['kind'], d['expected']) for d in diffs] == [
+        ('bond bond0', 'bond.miimon', 200), ('bridge cloudbr100', 'bridge.traffic', '203.0.113.9')]
+    assert diffs[1]['message'] == 'bridge cloudbr100: no answer from 203.0.113.9 through cloudbr100 (3 sent, 0 received)'
+    assert filters.kvm_network_differences(LINUX_BOND_VLAN, facts, 'kvm1', ['bridge.traffic'], [silent]) == []
+    assert filters.kvm_network_differences(LINUX_BOND_VLAN, facts, 'kvm1', ['bridge cloudbr100'], [silent]) == []
+    with pytest.raises(AnsibleFilterError, match='traffic must be the list of ping results'):
+        filters.kvm_network_differences(LINUX_BOND_VLAN, facts, 'kvm1', traffic=['198.51.100.1'])
+
+
 def test_filter_drop_ignored():
     diffs = _some_differences()
     traffic = {'object': 'bridge cloudbr0', 'kind': 'bridge.traffic', 'field': 'traffic', 'expected': '192.0.2.1',

@@ -305,6 +305,15 @@ def test_grub_arguments_replace_same_key_backup_and_update(host):
     assert result['commands'] == [[BIN + 'update-grub']]
     again, fake = prepare(args, FakeRunCommand())
     assert again['changed'] is False and again['reboot_required'] is True
+    assert again['warnings'] == ['the running kernel lacks net.ifnames=0 biosdevname=0; reboot the host to use them '
+                                 '(this module never reboots).']
+
+
+def test_problems_given_to_the_module_itself_fail_it_untouched(host):
+    result, fake = prepare({'root_dir': str(host), 'problems': ['kvm_host_fqdn (x) is not a valid host name.'],
+                            'packages': ['iproute2']}, FakeRunCommand())
+    assert result['failed'] is True and result['msg'] == 'kvm_host_fqdn (x) is not a valid host name.'
+    assert fake.unused() == []
 
 
 def test_grub_without_defaults_file_fails_with_the_fix(host):
