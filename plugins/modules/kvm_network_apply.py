@@ -330,8 +330,10 @@ notes:
   - ifupdown needs C(/etc/network/interfaces) to read the collection's file; when no C(source) or
     C(source-directory) line reads it, the module adds C(source /etc/network/interfaces.d/cloudstack-kvm)
     (the file itself, so other files in that directory that were not read before stay unread).
-  - systemd C(.link) files (NIC names by MAC) take effect at the next boot; the module says so in a warning
-    when one changes.
+  - A NIC the model matches by MAC (C(match.macaddress)) and names otherwise than it is named now is renamed live
+    (RV(activated.renamed)); netplan's C(set-name) and the systemd C(.link) files keep the name from the next boot
+    on. A C(.link) file that changes without such a rename (a MAC changed under the same name) takes effect at the
+    next boot, and the module says so in a warning.
 seealso:
   - module: cloudstack_kvm.networking.ovs_bridge
   - module: cloudstack_kvm.networking.ovs_bond
@@ -379,11 +381,12 @@ read_back:
     - The pings of O(read_back.traffic) at the end of the call - C(traffic), one result per target (C(item),
       C(rc), C(stdout_lines), C(stderr_lines), C(answered), and C(reason), which says what did not answer and why, in
       plain words). The network itself is in RV(ansible_facts.host_network).
+    - C(taken) - when it was read (seconds since the epoch, as text); a verification uses one read-back once.
   returned: when O(read_back) is given, outside check mode, and no change waits for its confirmation
   type: dict
   sample: {"traffic": [{"item": {"bridge": "cloudbr0", "target": "198.51.100.1", "count": 3}, "rc": 0,
            "stdout_lines": ["3 packets transmitted, 3 received, 0% packet loss, time 2003ms"], "stderr_lines": [],
-           "answered": true, "reason": ""}]}
+           "answered": true, "reason": ""}], "taken": "1796000000.123456"}
 ansible_facts:
   description: With O(read_back), the host's network as it is at the end of the call.
   returned: when RV(read_back) is
@@ -465,6 +468,13 @@ activated:
     deferred:
       description: "C({interface, bridge, ports}) not restarted because the bridge carries ports the model
         does not describe (see O(restart_bridges_with_guests))."
+      type: list
+      elements: dict
+    renamed:
+      description: "C({from, to, mac}) - NICs the model matches by MAC (C(match.macaddress)) and names otherwise,
+        renamed live (taken down, renamed, brought up by the activation under their new name): netplan's
+        C(set-name) and the systemd C(.link) files name a NIC only at the next boot. A rollback renames them
+        back."
       type: list
       elements: dict
     announced:
@@ -564,6 +574,8 @@ ovs:
     recreate_reason: null
     foreign_ports: [{bridge: cloudbr0, port: vnet0, guest: true}]
 '''
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -694,7 +706,8 @@ def with_read_back(module, result, plan):
     if spec is None or module.check_mode or result.get('safe_apply', {}).get('armed'):
         return result
     back = read_back(module, spec, plan.readings, plan.client)
-    result['read_back'] = {'traffic': back['traffic']}
+    # 'taken' tells one read-back from the next: kvm_network_verify uses each once.
+    result['read_back'] = {'traffic': back['traffic'], 'taken': '%.6f' % time.time()}
     result['ansible_facts'] = {'host_network': back['host_network']}
     return result
 

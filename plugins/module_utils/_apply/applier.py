@@ -35,14 +35,17 @@ __metaclass__ = type
 
 import json
 import os
+import re
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import files as file_plan
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import renames
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.ifcfg import IfcfgSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.ifupdown import IfupdownSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.netplan import NetplanSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.networkmanager import NetworkManagerSystem
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.runner import Runner
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.system import LINK_SUFFIX
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure, natural_key
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import (
     COMPARE_SECTIONS,
@@ -99,6 +102,8 @@ def detect_drift(model, facts):
             report.append(diff['message'])
     return repair, report
 
+
+LINK_NAME = re.compile(r'^Name=(\S+)', re.M)
 
 # The model's sections by difference type, and the fields shown whole (a list) in a drift diff.
 SECTIONS = {'bridge': 'bridges', 'bond': 'bonds', 'vlan': 'vlans', 'ethernet': 'ethernets'}
@@ -161,6 +166,7 @@ class Applier(object):
         self.deferred = []
         self.before = []
         self.after = []
+        self.renames = []
 
     # -- planning ------------------------------------------------------------------------------
     def plan(self):
@@ -179,7 +185,22 @@ class Applier(object):
                     self.drift_diffs.append(drift_diff(repair[name], self.model, live))
                     self._drift_found[name] = repair[name]
         if p['activate']:
+            exists = lambda name: self.root.exists('/sys/class/net/%s' % name)
+            if renames.wanted(self.model, exists):
+                self.renames = renames.plan(self.model, self.readings.live(self.ovs_client), exists)
             self._plan_activation()
+        self._warn_link_files()
+
+    def _warn_link_files(self):
+        """A changed systemd .link file that no live rename stands for takes effect at the next boot."""
+        live = set(r[k] for r in self.renames for k in ('from', 'to')) if self.params['activate'] else set()
+        for change in self.changes:
+            if not change.path.endswith(LINK_SUFFIX) or change.action not in ('create', 'write', 'remove'):
+                continue
+            names = set(LINK_NAME.findall((change.old or '') + '\n' + (change.new or '')))
+            if not names or not names <= live:
+                self.system.warnings.append('%s changed: systemd .link files name NICs when udev sees them, so this '
+                                            'takes effect at the next boot' % change.path)
 
     def _plan_activation(self):
         """The interfaces to re-activate, with why, and the commands that do it. Drift the system
@@ -201,7 +222,9 @@ class Applier(object):
                 reasons.setdefault(name, 'depends')
         self._defer_busy_bridges(reasons, removed)
         self.before, self.after = system.activation(reasons, removed, self.changes)
-        self.after = self.after + in_place
+        # A NIC renamed live goes by its new name once the files are written.
+        self.after = renames.commands(self.runner.bin('ip'), self.renames) + \
+            renames.without_renamed(self.after, self.renames) + in_place
         self.reasons = dict(reasons, **self.reasons_in_place)
 
     def _bridge_ports(self, bridge, kind):
@@ -376,6 +399,7 @@ def run(module, params, ovs_client=None, applier=None):
             'reasons': applier.reasons if (applier.before or applier.after) else {},
             'commands': commands,
             'deferred': applier.deferred,
+            'renamed': applier.renames,
         },
         'drift': applier.drift,
         'diff': [c.diff() for c in applier.changes] + applier.drift_diffs,

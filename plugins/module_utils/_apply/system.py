@@ -68,10 +68,7 @@ class System(object):
         new = {}
         for change in changes:
             if change.path.endswith(LINK_SUFFIX):
-                if change.action in ('create', 'write', 'remove'):
-                    self.warnings.append('%s changed: systemd .link files name NICs when udev sees them, so this '
-                                         'takes effect at the next boot' % change.path)
-                continue
+                continue    # NIC names: the applier renames live what it can (_apply/renames.py)
             for text, defs in ((change.old, old), (change.new, new)):
                 if text is not None:
                     for name, body in self.definitions(change.path, text).items():

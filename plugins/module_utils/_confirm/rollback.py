@@ -12,7 +12,8 @@ the saved one, exactly as an apply does. The interfaces the apply re-activated a
 again, so what it touched without changing its file (drift, dependants) comes back too. Then the
 NetworkManager profiles the apply switched off are switched on again, and the managed Open
 vSwitch rows are written back under their own UUIDs, and the interfaces announce their addresses
-(gratuitous ARP, ``announce``). A rollback does everything it can: a step
+(gratuitous ARP, ``announce``). NICs the apply renamed get their old names back before the old
+definitions come up. A rollback does everything it can: a step
 that fails is reported and the next one still runs.
 """
 
@@ -21,7 +22,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import announce
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply import announce, renames
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.files import FileChange
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._apply.macs import restore_macs
@@ -81,13 +82,20 @@ class Rollback(object):
         self.before = []
         self.after = []
 
+    def _renames_back(self):
+        """The NICs the apply renamed (``_apply/renames.py``), named back where they were renamed."""
+        return renames.reverse(self.snap.manifest.get('renames'),
+                               lambda name: self.root.exists('/sys/class/net/%s' % name))
+
     def plan(self):
         reasons = dict(self.system.affected(self.changes))
         for name in self.snap.manifest.get('interfaces', []):
             reasons.setdefault(name, 'changed' if name in self.system.names else 'removed')
         removed = set(n for n, why in reasons.items() if why == 'removed')
-        if reasons or self.changes:
+        back = self._renames_back()
+        if reasons or self.changes or back:
             self.before, self.after = self.system.activation(reasons, removed, self.changes)
+            self.after = renames.commands(self.runner.bin('ip'), back) + renames.without_renamed(self.after, back)
         self.reasons = reasons
 
     def _run(self, commands):
@@ -159,6 +167,8 @@ class Rollback(object):
         written, removed = self._write()
         if written or removed:
             self._run(self.system.at_boot())
+        # udev named the NICs from the unconfirmed files; they come up under their old names.
+        self._run(renames.commands(self.runner.bin('ip'), self._renames_back()))
         return self._report(written, removed)
 
     def services(self, report):

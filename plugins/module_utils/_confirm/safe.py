@@ -216,6 +216,8 @@ def commit_confirm(module, planned, disruption):
     info = {'renderer': params['renderer'], 'backend': params['model']['backend'], 'root_dir': root.root_dir,
             'base': base, 'interfaces': sorted(planned['activated']['reasons']), 'conflicts': planned['conflicts'],
             'confirm_timeout': params['confirm_timeout'], 'disruption': disruption,
+            # NICs renamed live: a rollback names them back.
+            'renames': planned['activated'].get('renamed') or [],
             # The Open vSwitch bridges' MACs: a rollback that writes their rows back sets them again.
             'macs': macs.current_macs(root, sorted(names)) if ovs_rows is not None else {}}
     try:

@@ -213,7 +213,8 @@ def test_ifupdown_rerun_changes_nothing_and_runs_no_activation(debian):
     result, fake = apply(args_for(model, 'ifupdown', debian), expect_live(HostFake()))
     assert result['changed'] is False
     assert fake.argvs == list(IP_READS), 'only the live-state reads may run'
-    assert result['activated'] == {'interfaces': [], 'reasons': {}, 'commands': [], 'deferred': [], 'announced': []}
+    assert result['activated'] == {'interfaces': [], 'reasons': {}, 'commands': [], 'deferred': [], 'renamed': [],
+                                   'announced': []}
     assert result['files'] == {'written': [], 'created': [], 'removed': [], 'backups': []}
     assert result['conflicts'] == [] and result['diff'] == []
 
@@ -469,6 +470,59 @@ def test_netplan_takes_a_nic_it_no_longer_has_out_of_its_bridge(tmp_path):
     assert check['activated']['reasons'] == {'eth0': 'removed', 'eth2': 'added', 'cloudbr0': 'changed'}
     assert check['activated']['commands'] == [[NETPLAN, 'generate'], [NETPLAN, 'apply'],
                                               [IP, 'link', 'set', 'dev', 'eth0', 'nomaster']]
+
+
+def renamed_model(mac='52:54:00:00:00:04'):
+    """TWO_BRIDGES with eth1 (the NIC with ``mac`` in CONVERGED) matched by MAC and named ens1."""
+    data = copy.deepcopy(TWO_BRIDGES)
+    data['ethernets'] = {'eth0': {}, 'ens1': {'match': {'macaddress': mac.upper()}}}
+    data['bridges']['cloudbr1']['uplink'] = 'ens1'
+    return model_of(data)
+
+
+def test_netplan_renames_a_nic_matched_by_mac_live(tmp_path):
+    # set-name takes effect when udev first sees the NIC: the module renames it now, before netplan apply,
+    # and leaves it in its bridge (no nomaster for the name that is gone).
+    fake = expect_live(HostFake(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    apply(args_for(model_of(TWO_BRIDGES), 'netplan', tmp_path), fake)
+    for name in ('eth0', 'eth1', 'cloudbr1'):
+        os.makedirs(os.path.join(str(tmp_path), 'sys/class/net', name))
+    os.symlink('../cloudbr1', os.path.join(str(tmp_path), 'sys/class/net/eth1/master'))
+    check, fake = apply(args_for(renamed_model(), 'netplan', tmp_path), expect_live(HostFake()), check_mode=True)
+    assert check['activated']['renamed'] == [{'from': 'eth1', 'to': 'ens1', 'mac': '52:54:00:00:00:04'}]
+    assert check['activated']['commands'] == [
+        [IP, 'link', 'set', 'dev', 'eth1', 'down'], [IP, 'link', 'set', 'dev', 'eth1', 'name', 'ens1'],
+        [NETPLAN, 'generate'], [NETPLAN, 'apply']]
+    assert check['activated']['reasons'] == {'eth1': 'removed', 'ens1': 'added', 'cloudbr1': 'changed'}
+    # Once renamed (ens1 exists), nothing is renamed again.
+    os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/ens1'))
+    check, fake = apply(args_for(renamed_model(), 'netplan', tmp_path), expect_live(HostFake()), check_mode=True)
+    assert check['activated']['renamed'] == []
+
+
+def test_ifupdown_renames_between_the_old_definitions_going_down_and_the_new_coming_up(debian):
+    ifupdown_first_apply(debian, model_of(TWO_BRIDGES))
+    for name in ('eth0', 'eth1', 'cloudbr1'):
+        os.makedirs(os.path.join(str(debian), 'sys/class/net', name))
+    check, fake = apply(args_for(renamed_model(), 'ifupdown', debian), expect_live(HostFake()), check_mode=True)
+    assert check['activated']['commands'] == [
+        [IFDOWN, '--force', 'cloudbr1'], [IFDOWN, '--force', 'eth1'],
+        [IP, 'link', 'set', 'dev', 'eth1', 'down'], [IP, 'link', 'set', 'dev', 'eth1', 'name', 'ens1'],
+        [IFUP, 'ens1'], [IFUP, 'cloudbr1']]
+    # The .link file that names ens1 from the next boot on is no news: no warning for it.
+    assert '/etc/systemd/network/10-cloudstack-kvm-ens1.link' in check['files']['created']
+    assert not [w for w in check.get('warnings', []) if '.link' in w]
+
+
+def test_a_mac_that_no_nic_or_two_nics_have_is_not_renamed(tmp_path):
+    fake = expect_live(HostFake(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    apply(args_for(model_of(TWO_BRIDGES), 'netplan', tmp_path), fake)
+    check, fake = apply(args_for(renamed_model('52:54:00:00:00:99'), 'netplan', tmp_path), expect_live(HostFake()),
+                        check_mode=True)
+    assert check['activated']['renamed'] == []
+    assert [IP, 'link', 'set', 'dev', 'eth1', 'down'] not in check['activated']['commands']
 
 
 def test_netplan_sets_bond_members_up_after_netplan_apply(tmp_path):
