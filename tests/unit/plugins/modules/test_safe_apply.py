@@ -37,6 +37,7 @@ from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.te
     DEBIAN_INTERFACES,
     IFDOWN,
     IFUP,
+    IP,
     IP_READS,
     NOTHING,
     SBIN,
@@ -48,6 +49,7 @@ from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.te
     model_of,
     put,
     read,
+    renamed_model,
 )
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import run_module
 
@@ -411,6 +413,39 @@ def test_snapshots_are_bounded_and_rollback_on_demand_undoes_a_confirmed_change(
     assert undone['rollback']['files']['restored'] == ['/etc/network/interfaces.d/cloudstack-kvm']
     again = run(kvm_network_snapshot.main, {'action': 'rollback', 'root_dir': str(debian)}, SafeHost())
     assert again['changed'] is False and 'rolled back already' in again['msg']
+
+
+def test_a_nic_the_apply_renamed_is_named_back_by_its_rollback(debian):
+    result, fake = first_apply(debian)
+    run(kvm_network_snapshot.main, {'action': 'confirm', 'id': result['safe_apply']['id'], 'root_dir': str(debian)}, fake)
+    net = os.path.join(str(debian), 'sys/class/net')
+    for name in ('eth0', 'eth1', 'cloudbr1'):
+        os.makedirs(os.path.join(net, name))
+    rename = [[IFDOWN, '--force', 'cloudbr1'], [IFDOWN, '--force', 'eth1'],
+              [IP, 'link', 'set', 'dev', 'eth1', 'down'], [IP, 'link', 'set', 'dev', 'eth1', 'name', 'ens1'],
+              [IFUP, 'ens1'], [IFUP, 'cloudbr1']]
+    fake = live(SafeHost())
+    for argv in rename:
+        fake.expect(argv=argv)
+    result = run(kvm_network_apply.main, safe_args(renamed_model(), debian), fake)
+    assert not result.get('failed'), result.get('msg')
+    sid = result['safe_apply']['id']
+    assert result['activated']['commands'] == rename
+    assert manifest(debian, sid)['renames'] == [{'from': 'eth1', 'to': 'ens1', 'mac': '52:54:00:00:00:04'}]
+    assert fake.fire('apply') == 0
+    os.rename(os.path.join(net, 'eth1'), os.path.join(net, 'ens1'))     # what the rename did to the host
+    # Not confirmed: ens1 goes down with its definition, is named eth1 again, and eth1 comes up with its own.
+    back = [[IFDOWN, '--force', 'cloudbr1'], [IFDOWN, '--force', 'ens1'],
+            [IP, 'link', 'set', 'dev', 'ens1', 'down'], [IP, 'link', 'set', 'dev', 'ens1', 'name', 'eth1'],
+            [IFUP, 'eth1'], [IFUP, 'cloudbr1']]
+    for argv in back:
+        fake.expect(argv=argv)
+    assert fake.fire('confirm') == 0
+    assert manifest(debian, sid)['status'] == 'rolled_back'
+    ran = [a for a in fake.argvs if a[0] in (IFUP, IFDOWN, IP) and a not in IP_READS]
+    assert ran[-len(back):] == back, ran
+    assert 'bridge_ports eth1' in read(debian, '/etc/network/interfaces.d/cloudstack-kvm')
+    assert read(debian, '/etc/systemd/network/10-cloudstack-kvm-ens1.link') is None
 
 
 # --- one apply at a time ------------------------------------------------------------------------

@@ -17,22 +17,28 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_kvm_network_apply import (
     DEBIAN_INTERFACES,
     TWO_BRIDGES,
+    IFDOWN,
+    IFUP,
     model_of,
     read,
+    renamed_model,
 )
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.test_safe_apply import (  # noqa: F401  pylint: disable=unused-import
+    IP,
     PING,
     STATE,
     SYSTEMCTL,
     debian,
     first_apply,
     handed_over,
+    live,
     manifest,
     playing,
     run,
+    safe_args,
     SafeHost,
 )
-from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_snapshot
+from ansible_collections.cloudstack_kvm.networking.plugins.modules import kvm_network_apply, kvm_network_snapshot
 
 UNITS = ['/etc/systemd/system/cloudstack-kvm-boot-rollback-finish.service',
          '/etc/systemd/system/cloudstack-kvm-boot-rollback.service',
@@ -101,6 +107,30 @@ def test_a_change_pending_at_boot_is_rolled_back_before_the_network_starts(debia
     assert late['failed'] is True and 'rolled back' in late['msg']
     again, fake = first_apply(debian)
     assert again['safe_apply']['armed'] is True and again['safe_apply']['boot_units_installed'] == []
+
+
+def test_a_nic_renamed_by_a_pending_change_gets_its_old_name_at_boot(debian):
+    result, fake = first_apply(debian)
+    run(kvm_network_snapshot.main, {'action': 'confirm', 'id': result['safe_apply']['id'], 'root_dir': str(debian)}, fake)
+    net = real(debian, '/sys/class/net')
+    for name in ('eth0', 'eth1', 'cloudbr1'):
+        os.makedirs(os.path.join(net, name))
+    fake = live(SafeHost())
+    for argv in ([IFDOWN, '--force', 'cloudbr1'], [IFDOWN, '--force', 'eth1'], [IP, 'link', 'set', 'dev', 'eth1', 'down'],
+                 [IP, 'link', 'set', 'dev', 'eth1', 'name', 'ens1'], [IFUP, 'ens1'], [IFUP, 'cloudbr1']):
+        fake.expect(argv=argv)
+    result = run(kvm_network_apply.main, safe_args(renamed_model(), debian), fake)
+    assert fake.fire('apply') == 0
+    # Power cut; at boot udev names the NIC ens1 from the unconfirmed .link file.
+    fake.timers.clear()
+    os.rename(os.path.join(net, 'eth1'), os.path.join(net, 'ens1'))
+    ran = len(fake.argvs)
+    fake.expect(argv=[IP, 'link', 'set', 'dev', 'ens1', 'down'])
+    fake.expect(argv=[IP, 'link', 'set', 'dev', 'ens1', 'name', 'eth1'])
+    assert at_boot(debian, fake) == 0
+    assert fake.argvs[ran:] == [[IP, 'link', 'set', 'dev', 'ens1', 'down'], [IP, 'link', 'set', 'dev', 'ens1', 'name', 'eth1']]
+    assert manifest(debian, result['safe_apply']['id'])['status'] == 'rolled_back'
+    assert read(debian, '/etc/systemd/network/10-cloudstack-kvm-ens1.link') is None
 
 
 def test_a_change_armed_but_never_applied_leaves_the_files_as_they_were(debian):
