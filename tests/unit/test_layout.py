@@ -22,7 +22,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = os.path.join(ROOT, 'plugins')
 PREFIX = 'ansible_collections.cloudstack_kvm.networking.plugins.module_utils'
-STAGES = ('_base', '_model', '_render', '_apply', '_confirm', '_ovs', '_facts', '_verify', '_cloudstack', '_host')
+STAGES = ('_base', '_model', '_render', '_apply', '_confirm', '_ovs', '_facts', '_verify', '_cloudstack', '_host',
+          '_libvirt')
 MAX_LINES = 600
 
 
@@ -123,6 +124,8 @@ STAGE_IMPORTS = {
     # The agent's devices are looked at with the facts reader and the Open vSwitch client.
     '_cloudstack': {'_facts', '_ovs', '_model'},
     '_host': set(),
+    # Guest networking: libvirt networks checked with the model's value readers, against its bridges.
+    '_libvirt': {'_model'},
 }
 
 
