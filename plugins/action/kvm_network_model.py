@@ -14,6 +14,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.probe import target_problems
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._libvirt import definition as libvirt_definition
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.cloudstack import label_warnings
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.needs import host_needs
@@ -30,6 +31,7 @@ ARGUMENT_SPEC = {
     'previous': {'type': 'dict'},
     'gather_facts': {'type': 'bool', 'default': True},
     'traffic': {'type': 'list', 'elements': 'raw'},
+    'libvirt_networks': {'type': 'raw'},
 }
 # The OS facts the renderer is chosen by, read when the play has none.
 FACT_KEYS = ('distribution', 'os_family')
@@ -80,6 +82,12 @@ class ActionModule(ActionBase):
             problems = target_problems(args['traffic'], 'kvm_network_verify_traffic', model['bridges'])
             if problems:
                 return dict(result, failed=True, msg='host %s: %s' % (host, '; '.join(problems)))
+
+        if args['libvirt_networks'] is not None:
+            try:
+                result['libvirt_networks'] = libvirt_definition.normalise(args['libvirt_networks'], model, host)
+            except libvirt_definition.DefinitionError as err:
+                return dict(result, failed=True, msg=err.report(host))
 
         if args['choose_renderer'] or args['render']:
             facts = dict(task_vars.get('ansible_facts') or {})

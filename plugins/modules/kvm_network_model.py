@@ -102,6 +102,13 @@ options:
         fails the host, before it is touched.
     type: list
     elements: raw
+  libvirt_networks:
+    description:
+      - The host's libvirt networks (the role variable C(kvm_libvirt_networks)) to check against the model - a
+        network naming a bridge or device the model does not have, overlapping DHCP ranges or subnets, a portgroup
+        VLAN outside 1-4094, two default portgroups, a name libvirt refuses - every problem at once, before the host
+        is touched. Returned normalised in RV(libvirt_networks).
+    type: raw
 notes:
   - O(model) that is not a mapping (C(kvm_network | default(none)) for a host without one) fails the host
     with a message that says to define C(kvm_network).
@@ -186,6 +193,10 @@ needs:
       elements: dict
   sample: {kernel_modules: [bridge, bonding], linux_bonds: true, vlans: false, nameservers: true, ipv6: [],
            management_address: 198.51.100.11, gateways: [{target: 198.51.100.1, bridge: cloudbr0}]}
+libvirt_networks:
+  description: With O(libvirt_networks) - the networks normalised, by name (see docs/guest-networking.md).
+  returned: when O(libvirt_networks) is given
+  type: dict
 msg:
   description: With O(render) - what the host gets, in one line (the backend, the renderer and the files).
   returned: when O(render=true)

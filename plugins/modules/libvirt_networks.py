@@ -152,7 +152,7 @@ def main():
     except definition.DefinitionError as err:
         module.fail_json(msg=err.report())
     if libvirt is None:
-        module.fail_json(msg=missing_required_lib('libvirt (python3-libvirt)') + ' (the kvm_libvirt_networks role '
+        module.fail_json(msg=missing_required_lib('libvirt (python3-libvirt)') + ' (the kvm_libvirt role '
                          'installs it)', exception=LIBVIRT_IMPORT_ERROR)
     try:
         conn = libvirt.open(params['uri'])

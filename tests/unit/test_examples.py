@@ -19,6 +19,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 from ansible.vars.manager import VariableManager
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._libvirt import definition as libvirt_definition
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import normalise as model_normalise
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render import renderers as render_renderers
 
@@ -52,7 +53,7 @@ def host_models(case):
 
 def test_every_example_directory_is_tested():
     cases = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(EXAMPLES, '*', 'inventory.yml')))
-    assert cases == sorted(list(SEED_CASES) + ['single_nic'])
+    assert cases == sorted(list(SEED_CASES) + ['single_nic', 'guest_networks'])
 
 
 @pytest.mark.parametrize('case', sorted(SEED_CASES))
@@ -84,3 +85,16 @@ def test_single_nic_example_on_every_system(system):
         assert out['files']
     assert model_normalise.normalise(models['kvm-dhcp'])['bridges']['cloudbr0']['dhcp4'] is True
     assert models['kvm-static']['bridges']['cloudbr0']['addresses'] == ['198.51.100.11/24']
+
+
+def test_guest_networks_example_has_every_kind_and_checks_against_its_host_model():
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[os.path.join(EXAMPLES, 'guest_networks', 'inventory.yml')])
+    variables = VariableManager(loader=loader, inventory=inventory)
+    kinds = set()
+    for host in inventory.get_hosts():
+        hostvars = variables.get_vars(host=host)
+        model = model_normalise.normalise(hostvars['kvm_network'], host.name)
+        networks = libvirt_definition.normalise(hostvars['kvm_libvirt_networks'], model, host.name)
+        kinds.update(n['kind'] for n in networks.values())
+    assert kinds == set(libvirt_definition.KINDS)

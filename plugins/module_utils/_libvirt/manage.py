@@ -140,7 +140,7 @@ class Networks(object):
                 raise ModuleFailure(
                     'libvirt network %s: %s needs the network restarted (libvirt cannot change it live), and running '
                     'guests use it: %s. A restart takes their interfaces off the bridge until they are plugged back. '
-                    'Fix: set kvm_libvirt_networks_allow_restart: true (the module plugs them back) in a maintenance '
+                    'Fix: set kvm_libvirt_allow_restart: true (the module plugs them back) in a maintenance '
                     'window, or stop the guests first'
                     % (name, '; '.join(result['restart']),
                        ', '.join('%s (%s)' % (g['domain'], g['dev']) for g in guests)))
@@ -177,7 +177,7 @@ class Networks(object):
             raise ModuleFailure(
                 'libvirt network %s is no longer in kvm_libvirt_networks, but running guests use it: %s. Removing it '
                 'would cut them off. Fix: move the guests to another network first, or set '
-                'kvm_libvirt_networks_allow_restart: true to remove it anyway'
+                'kvm_libvirt_allow_restart: true to remove it anyway'
                 % (name, ', '.join('%s (%s)' % (g['domain'], g['dev']) for g in guests)))
         self.diff.append({'before_header': 'libvirt network %s' % name, 'before': _lines(netxml.canonical(
             net.XMLDesc(XML_INACTIVE))), 'after_header': 'libvirt network %s (removed)' % name, 'after': ''})

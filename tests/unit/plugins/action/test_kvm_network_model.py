@@ -193,3 +193,17 @@ def test_a_render_says_what_the_host_gets():
     assert result['msg'] == 'linux_bridge by netplan: %s' % ', '.join(f['path'] for f in result['rendered']['files'])
     result, _ = run({'model': TWO_BRIDGES, 'choose_renderer': False})
     assert 'msg' not in result
+
+
+def test_libvirt_networks_are_checked_against_the_model_on_the_controller():
+    networks = [{'name': 'public', 'kind': 'bridge', 'bridge': 'cloudbr1'},
+                {'name': 'wrong', 'kind': 'bridge', 'bridge': 'cloudbr7'}]
+    result, calls = run({'model': TWO_BRIDGES, 'choose_renderer': False, 'libvirt_networks': networks})
+    assert result['failed'] is True and calls == []
+    assert result['msg'] == (
+        'kvm_libvirt_networks is invalid for host kvm1 (1 problem):\n  - host kvm1: libvirt network wrong: bridge '
+        'cloudbr7 is not a bridge of it in the host model (kvm_network), and a bridge network needs a Linux bridge. '
+        'Fix: name one of cloudbr0, cloudbr1.')
+    result, calls = run({'model': TWO_BRIDGES, 'choose_renderer': False, 'libvirt_networks': networks[:1]})
+    assert result['libvirt_networks'] == {'public': {'name': 'public', 'kind': 'bridge', 'autostart': True,
+                                                     'state': 'present', 'bridge': 'cloudbr1'}}

@@ -193,7 +193,7 @@ def test_a_restart_with_running_guests_needs_consent_and_plugs_them_back(tmp_pat
     assert refused['failed'] is True
     assert refused['msg'].startswith('libvirt network guests: domain None, wanted guests.example needs the network '
                                      'restarted (libvirt cannot change it live), and running guests use it: vm1 (vnet3).')
-    assert 'kvm_libvirt_networks_allow_restart: true' in refused['msg']
+    assert 'kvm_libvirt_allow_restart: true' in refused['msg']
     refused_check = apply(conn, tmp_path, [wider], check_mode=True)
     assert refused_check['failed'] is True
     fake = FakeRunCommand()
