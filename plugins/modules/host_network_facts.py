@@ -48,9 +48,11 @@ options:
       - V(model) needs the link, address, route, bridge, bond, VLAN and OVS readings and gathers
         them, but returns only the sections asked for.
       - V(owners) runs C(nmcli) when it is installed and reads the stack state files.
+      - V(gathered) is the realised network as a C(kvm_network) the user could have written (what
+        C(playbooks/adopt.yml) writes); V(all) does not include it.
     type: list
     elements: str
-    choices: [all, links, addresses, routes, bridges, bonds, vlans, ovs, cloud0, owners, model]
+    choices: [all, links, addresses, routes, bridges, bonds, vlans, ovs, cloud0, owners, model, gathered]
     default: [all]
   ovs:
     description:
@@ -254,13 +256,30 @@ ansible_facts:
             bridges:
               cloudbr100: {uplink: bond0, uplink_kind: bond, vlan: 100, vlan_interface: bond0.100,
                            port: bond0.100, addresses: [203.0.113.20/24], gateway4: null}
+        gathered:
+          description:
+            - The realised network as a C(kvm_network) the user could have written (C(kvm_network)) - it validates,
+              and verify finds no difference between it and the host - with only what differs from the model's
+              defaults, and C(left_out) - what the model cannot express or the network cannot tell (unused NICs and
+              bonds, bridges without an uplink, DNS, traffic labels, NIC names given by MAC), one sentence each.
+          returned: when O(gather) has V(gathered)
+          type: dict
+          sample:
+            kvm_network:
+              backend: linux_bridge
+              ethernets: {eth0: {}, eth1: {}}
+              bonds: {bond0: {interfaces: [eth0, eth1], mode: active-backup}}
+              bridges:
+                cloudbr0: {uplink: bond0, addresses: [198.51.100.20/24], gateway4: 198.51.100.1}
+                cloudbr100: {uplink: bond0, vlan: 100, addresses: [203.0.113.20/24]}
+            left_out: ["ethernet mgmt0: no bridge or bond of the model uses it (the management NIC of a lab, a spare NIC): left out"]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import probe
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.linux import NetFactsError
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import SECTIONS, read_host_network
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.reader import GATHERED, SECTIONS, read_host_network
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsError
 
 # Where /proc, /sys, /run and /etc are read from (tests point it at a recorded tree).
@@ -269,7 +288,9 @@ SYS_ROOT = '/'
 
 def gather(module):
     params = module.params
-    sections = SECTIONS if 'all' in params['gather'] else params['gather']
+    sections = set(params['gather'])
+    if 'all' in sections:
+        sections = (sections - {'all'}) | set(SECTIONS)
     return read_host_network(module, sections, ovs=params['ovs'], ovs_timeout=params['ovs_timeout'], root=SYS_ROOT)
 
 
@@ -277,7 +298,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             gather=dict(type='list', elements='str', default=['all'],
-                        choices=['all'] + list(SECTIONS)),
+                        choices=['all'] + list(SECTIONS) + [GATHERED]),
             ovs=dict(type='str', default='auto', choices=['auto', 'true', 'false']),
             ovs_timeout=dict(type='int', default=5),
             traffic=probe.targets_argument_spec(),

@@ -31,11 +31,14 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.l
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.ovs import ovs_fact_queries, parse_ovs
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.owners import NmcliTool, decide_owners
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.gathered import gathered
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.view import build_model, cloud0_facts
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.client import OvsVsctl
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.db import OvsError
 
 SECTIONS = ('links', 'addresses', 'routes', 'bridges', 'bonds', 'vlans', 'ovs', 'cloud0', 'owners', 'model')
+# A view of its own, asked for by name (not part of every reading): the model as the user would write it.
+GATHERED = 'gathered'
 # What each returned section needs read.
 NEEDS = {
     'links': ('links',),
@@ -48,6 +51,7 @@ NEEDS = {
     'cloud0': ('links', 'addresses', 'ovs'),
     'owners': ('links',),
     'model': ('links', 'addresses', 'routes', 'ovs'),
+    'gathered': ('links', 'addresses', 'routes', 'ovs'),
 }
 # What drift detection compares: the model view and the raw sections that classify ports and bonds.
 COMPARE_SECTIONS = ('links', 'addresses', 'routes', 'bridges', 'bonds', 'vlans', 'ovs', 'model')
@@ -130,7 +134,11 @@ def read_host_network(module, sections=SECTIONS, ovs='auto', ovs_timeout=5, root
                 networkd[name] = state
         facts['owners'] = decide_owners(links, NmcliTool(module).active_connections(), networkd,
                                         sysr.ifupdown_up(), sysr.ifcfg_files())
-    if 'model' in wanted:
-        facts['model'] = build_model({'links': links, 'addresses': addresses, 'routes': routes,
-                                      'linux_bridges': lbr, 'bonds': bonds, 'vlans': vlans, 'ovs': ovs_facts})
+    if 'model' in wanted or 'gathered' in wanted:
+        model = build_model({'links': links, 'addresses': addresses, 'routes': routes,
+                             'linux_bridges': lbr, 'bonds': bonds, 'vlans': vlans, 'ovs': ovs_facts})
+        if 'model' in wanted:
+            facts['model'] = model
+        if 'gathered' in wanted:
+            facts['gathered'] = gathered({'model': model})
     return facts

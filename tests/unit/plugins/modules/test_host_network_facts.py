@@ -105,6 +105,20 @@ def test_bond_vlan_host(monkeypatch, tools):
     assert m['bonds']['bond1']['mode'] == '802.3ad'
 
 
+def test_gathered_alone_reads_what_the_model_needs_and_returns_only_itself(monkeypatch, tools):
+    use_root(monkeypatch, 'bond_vlan_host')
+    result, fake = run_module(mod.main, {'gather': ['gathered'], 'ovs': 'false'}, run_command=ip_fake('bond_vlan_host'))
+    facts = facts_of(result)
+    assert sorted(facts) == ['gathered']
+    gathered = facts['gathered']
+    assert gathered['kvm_network']['bridges']['cloudbr100'] == {'uplink': 'bond0', 'vlan': 100,
+                                                                'vlan_interface': 'bond100',
+                                                                'addresses': ['203.0.113.20/24']}
+    assert 'ethernet eth4: no bridge or bond of the model uses it' in ' '.join(gathered['left_out'])
+    every, dummy = run_module(mod.main, {'ovs': 'false'}, run_command=ip_fake('bond_vlan_host'))
+    assert 'gathered' not in facts_of(every), 'all is every reading, not the gathered view'
+
+
 def test_ovs_host_with_ifcfg_owners(monkeypatch, tools):
     tools.add('ovs-vsctl')
     use_root(monkeypatch, 'ovs_host')

@@ -126,3 +126,32 @@ def test_real_subset_only_reads_links(tmp_path, netns):
     assert sorted(facts) == ['bonds', 'linux_bridges', 'vlans']
     assert facts['bonds'] == {} and facts['vlans'] == {}
     assert sorted(facts['linux_bridges']) == ['cloud0', 'cloudbr0', 'cloudbr1']
+
+
+def test_adopt_playbook_writes_a_model_that_describes_the_host(tmp_path, netns):
+    """playbooks/adopt.yml against the namespace (local connection inside it): the model it writes
+    validates and verify finds nothing to change; a second run leaves the file alone."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import normalise
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.compare import compare
+    import yaml
+    repo = os.path.abspath(os.path.join(os.path.dirname(host_network_facts.__file__), '..', '..'))
+    out = tmp_path / 'host_vars'
+    argv = ['ip', 'netns', 'exec', netns, os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+            '-i', 'kvm1,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable,
+            '-e', 'kvm_network_adopt_dir=%s' % out, os.path.join(repo, 'playbooks', 'adopt.yml')]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+               ANSIBLE_CONFIG=os.path.join(repo, 'ansible.cfg'))
+    first = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    assert first.returncode == 0, first.stdout
+    text = (out / 'kvm1' / 'kvm_network.yml').read_text()
+    assert '#   - ethernet' not in text, 'every NIC of this host is in a bridge'
+    assert '#   - traffic_labels' in text
+    written = yaml.safe_load(text)['kvm_network']
+    assert written['bridges']['cloudbr0'] == {'uplink': 'eth0', 'addresses': ['198.51.100.20/24', '2001:db8::20/64'],
+                                              'gateway4': '198.51.100.1', 'gateway6': '2001:db8::1'}
+    assert written['bridges']['cloudbr1'] == {'uplink': 'eth1', 'stp': False} or \
+        written['bridges']['cloudbr1'] == {'uplink': 'eth1'}
+    facts = run_facts(tmp_path, netns)
+    assert compare(normalise(written, 'kvm1'), facts) == []
+    again = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    assert again.returncode == 0 and 'left as it was' in again.stdout, again.stdout
