@@ -96,6 +96,15 @@ class Networks(object):
         return self.conn.networkLookupByName(name) if name in names else None
 
     # -- one network --------------------------------------------------------------------------------
+    def _guests_unless_allowed(self, name, active, what, fix):
+        """The running guests on ``name``; with some and no consent, a failure saying ``what`` needs
+        doing, naming them, and ``fix``."""
+        guests = guests_of(self.conn, name) if active else []
+        if guests and not self.allow_restart:
+            raise ModuleFailure('libvirt network %s, and running guests use it: %s. %s'
+                                % (what, ', '.join('%s (%s)' % (g['domain'], g['dev']) for g in guests), fix))
+        return guests
+
     def _reattach(self, net, guests):
         """Plug each guest's tap back into the bridge the restarted network created."""
         bridge = net.bridgeName()
@@ -134,16 +143,12 @@ class Networks(object):
                               'after_header': 'libvirt network %s' % name, 'after': _lines(want)})
         if result['restart']:
             entry.update(action='restarted' if active else 'redefined', restart=result['restart'])
-            guests = guests_of(self.conn, name) if active else []
-            entry['guests'] = guests
-            if guests and not self.allow_restart:
-                raise ModuleFailure(
-                    'libvirt network %s: %s needs the network restarted (libvirt cannot change it live), and running '
-                    'guests use it: %s. A restart takes their interfaces off the bridge until they are plugged back. '
-                    'Fix: set kvm_libvirt_allow_restart: true (the module plugs them back) in a maintenance '
-                    'window, or stop the guests first'
-                    % (name, '; '.join(result['restart']),
-                       ', '.join('%s (%s)' % (g['domain'], g['dev']) for g in guests)))
+            guests = entry['guests'] = self._guests_unless_allowed(
+                name, active, '%s: %s needs the network restarted (libvirt cannot change it live)'
+                % (name, '; '.join(result['restart'])),
+                'A restart takes their interfaces off the bridge until they are plugged back. Fix: set '
+                'kvm_libvirt_allow_restart: true (the module plugs them back) in a maintenance window, or stop '
+                'the guests first')
             if not self.check:
                 net = self.conn.networkDefineXML(netxml.render(wanted))
                 if active:
@@ -171,14 +176,10 @@ class Networks(object):
     def _remove(self, name, net):
         entry = {'action': 'removed', 'updates': [], 'restart': [], 'guests': [], 'reattached': []}
         active = bool(net.isActive())
-        guests = guests_of(self.conn, name) if active else []
-        entry['guests'] = guests
-        if guests and not self.allow_restart:
-            raise ModuleFailure(
-                'libvirt network %s is no longer in kvm_libvirt_networks, but running guests use it: %s. Removing it '
-                'would cut them off. Fix: move the guests to another network first, or set '
-                'kvm_libvirt_allow_restart: true to remove it anyway'
-                % (name, ', '.join('%s (%s)' % (g['domain'], g['dev']) for g in guests)))
+        entry['guests'] = self._guests_unless_allowed(
+            name, active, '%s is no longer in kvm_libvirt_networks' % name,
+            'Removing it would cut them off. Fix: move the guests to another network first, or set '
+            'kvm_libvirt_allow_restart: true to remove it anyway')
         self.diff.append({'before_header': 'libvirt network %s' % name, 'before': _lines(netxml.canonical(
             net.XMLDesc(XML_INACTIVE))), 'after_header': 'libvirt network %s (removed)' % name, 'after': ''})
         if not self.check:
