@@ -195,6 +195,20 @@ class NetplanSystem(System):
                  'unconfirmed files)'),
                 ([self.runner.bin('systemctl'), 'daemon-reload'], 'reloading the units netplan generates')]
 
+    def bonds_to_recreate(self, edited):
+        """The existing Linux bonds whose netplan ``parameters`` differ between the old and the new
+        files of ``edited`` (their MTU and members networkd does change in place)."""
+        old, new = {}, {}
+        for change in edited:
+            for text, found in ((change.old, old), (change.new, new)):
+                for section, entries in ((_network_section(text or '') or {}).items()):
+                    if section == 'bonds' and isinstance(entries, dict):
+                        found.update((str(n), e) for n, e in entries.items() if isinstance(e, dict))
+        names = [n for n in new if n in old and 'openvswitch' not in new[n]
+                 and (old[n].get('parameters') or {}) != (new[n].get('parameters') or {})
+                 and os.path.exists(self.root.real('/sys/class/net/%s' % n))]
+        return sorted(names, key=natural_key)
+
     def kind_of(self, definition):
         section, entry = json.loads(definition)
         if isinstance(entry, dict) and 'openvswitch' in entry:
@@ -211,8 +225,16 @@ class NetplanSystem(System):
         if not reasons and not edited:
             return [], []
         netplan = self.runner.bin('netplan')
-        after = [([netplan, 'generate'], 'netplan generate'), ([netplan, 'apply'], 'netplan apply')]
         ip = self.runner.bin('ip')
+        after = [([netplan, 'generate'], 'netplan generate')]
+        # systemd-networkd creates a bond once and never changes its parameters afterwards (a mode,
+        # delays or primary changed in the file are not applied to the bond that exists): a Linux
+        # bond whose parameters changed is deleted, and netplan apply creates it again with them.
+        for name in self.bonds_to_recreate(edited):
+            after.append(([ip, 'link', 'delete', 'dev', name],
+                          'deleting bond %s, whose parameters changed, for netplan apply to create it again '
+                          '(systemd-networkd does not change an existing bond)' % name))
+        after.append(([netplan, 'apply'], 'netplan apply'))
         # systemd-networkd (seen with 252) can leave a bond member that netplan apply reconfigures
         # down for good ("configuring"), taking the bond and its bridge with it: they are set up
         # again (a no-op for a member that is up).
