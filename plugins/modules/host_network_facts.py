@@ -163,7 +163,8 @@ ansible_facts:
               openvswitch, loopback, ...), C(state) (operstate, lower case), C(admin_up),
               C(carrier), C(mac), C(permanent_mac) (the NIC's own MAC when a bond changed it),
               C(mtu), C(master), C(link) (parent of a VLAN or veth), C(slave_type), C(ifindex)
-              and C(physical) (a hardware device in /sys).
+              and C(physical) (a hardware device in /sys), and C(sriov) for an SR-IOV physical function
+              (C(totalvfs), C(numvfs) from sysfs; null otherwise).
           returned: when gathered
           type: dict
           sample: {"eth0": {"type": "ethernet", "state": "up", "mac": "52:54:00:aa:bb:02",

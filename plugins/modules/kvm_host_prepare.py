@@ -295,6 +295,85 @@ options:
     type: list
     elements: str
     default: []
+  sriov:
+    description:
+      - SR-IOV physical functions (what the C(kvm_network) model's C(ethernets.NAME.sriov) asks for). Every PF is
+        checked first - it exists, has SR-IOV (C(sriov_totalvfs) in sysfs) and offers enough VFs - and the module
+        fails naming each one that cannot, before anything on the host changes.
+      - The VF count is set live (C(device/sriov_numvfs)) and kept across reboots by a udev rule in O(sriov.rules_file)
+        (matched by the PF's PCI address) or the driver's C(max_vfs) option in O(sriov.modprobe_file)
+        (O(sriov.pfs[].persist=driver)). The VFs' MAC, VLAN, trust and spoof checking are set with
+        C(ip link set dev PF vf N) (and by the udev rule at boot).
+      - With O(grub) given and O(sriov.iommu), the IOMMU kernel arguments for the CPU (C(intel_iommu=on) or
+        C(amd_iommu=on), from C(/proc/cpuinfo)) and C(iommu=pt) are added to O(grub.args).
+    type: dict
+    suboptions:
+      pfs:
+        description: One entry per PF.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          pf:
+            description: The PF's network device.
+            type: str
+            required: true
+          vfs:
+            description: How many VFs it gets.
+            type: int
+            required: true
+          persist:
+            description: How the count is kept across reboots - a udev rule, or the driver's C(max_vfs) option.
+            type: str
+            choices: [udev, driver]
+            default: udev
+          driver:
+            description: With O(sriov.pfs[].persist=driver), the kernel module whose C(max_vfs) is set.
+            type: str
+          vf:
+            description: Settings per VF.
+            type: list
+            elements: dict
+            default: []
+            suboptions:
+              index:
+                description: The VF's number, from 0.
+                type: int
+                required: true
+              mac:
+                description: Its MAC address.
+                type: str
+              vlan:
+                description: Its VLAN (0 for none).
+                type: int
+              trust:
+                description: Whether the VF is trusted (may change its MAC, set promiscuous mode).
+                type: bool
+              spoofchk:
+                description: Whether the PF drops frames from the VF with another source MAC.
+                type: bool
+      allow_reset:
+        description:
+          - Consent to change a VF count that is not 0; the kernel changes it only through 0, which removes every VF
+            (guests using one lose it). Without it such a change fails, naming the PF.
+        type: bool
+        default: false
+      iommu:
+        description: Add the IOMMU kernel arguments to O(grub.args).
+        type: bool
+        default: true
+      header:
+        description: The comment put at the top of the files written.
+        type: str
+        default: ''
+      rules_file:
+        description: The udev rule file.
+        type: path
+        default: /etc/udev/rules.d/70-cloudstack-kvm-sriov.rules
+      modprobe_file:
+        description: The modprobe.d file for C(max_vfs).
+        type: path
+        default: /etc/modprobe.d/cloudstack-kvm-sriov.conf
   root_dir:
     description: Where the host's files are (C(/)); another directory for tests. Commands still run on the host.
     type: path
@@ -383,6 +462,13 @@ grub:
   type: dict
   sample: {"cmdline_before": "quiet", "cmdline": "quiet net.ifnames=0", "missing_from_running_kernel": ["net.ifnames=0"],
            "update_command": ["/usr/sbin/update-grub"]}
+sriov:
+  description: Per PF - its C(pci) address, C(driver), C(totalvfs), C(numvfs_before), C(numvfs) and C(vf_changes)
+    (the C(ip link set) commands run).
+  returned: when O(sriov.pfs) is not empty
+  type: dict
+  sample: {"eth4": {"pci": "0000:03:00.0", "driver": "ixgbe", "totalvfs": 63, "numvfs_before": 0, "numvfs": 8,
+           "vf_changes": [["/usr/sbin/ip", "link", "set", "dev", "eth4", "vf", "0", "vlan", "100"]]}}
 reboot_required:
   description: Whether the running kernel lacks one of O(grub.args) (the module never reboots).
   returned: always
@@ -405,6 +491,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS, ModuleFailure
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import by_os
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import sriov as sriov_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.prepare import Preparation
 
 ARGUMENT_SPEC = dict(
@@ -464,6 +551,26 @@ ARGUMENT_SPEC = dict(
         services=dict(type='bool', default=True),
         ubuntu_ovs_ifupdown=dict(type='bool', default=False),
         networkmanager=dict(type='str', default='auto', choices=['auto', 'enabled', 'disabled', 'ignore']),
+    )),
+    sriov=dict(type='dict', options=dict(
+        pfs=dict(type='list', elements='dict', default=[], options=dict(
+            pf=dict(type='str', required=True),
+            vfs=dict(type='int', required=True),
+            persist=dict(type='str', default='udev', choices=['udev', 'driver']),
+            driver=dict(type='str'),
+            vf=dict(type='list', elements='dict', default=[], options=dict(
+                index=dict(type='int', required=True),
+                mac=dict(type='str'),
+                vlan=dict(type='int'),
+                trust=dict(type='bool'),
+                spoofchk=dict(type='bool'),
+            )),
+        ), required_if=[('persist', 'driver', ['driver'])]),
+        allow_reset=dict(type='bool', default=False),
+        iommu=dict(type='bool', default=True),
+        header=dict(type='str', default=''),
+        rules_file=dict(type='path', default=sriov_host.RULES_FILE),
+        modprobe_file=dict(type='path', default=sriov_host.MODPROBE_FILE),
     )),
     root_dir=dict(type='path', default='/'),
     problems=dict(type='list', elements='str', default=[]),

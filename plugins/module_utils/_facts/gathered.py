@@ -164,6 +164,10 @@ def gathered(facts):
             continue
         entry = {}
         _mtu(entry, eth['mtu'])
+        if (eth.get('sriov') or {}).get('numvfs'):
+            entry['sriov'] = {'vfs': eth['sriov']['numvfs']}
+            left_out.append('ethernet %s: its VFs\' MAC, VLAN, trust and spoof checking, and how their count is kept '
+                            'across reboots, are not read; add them to sriov where the host sets them' % name)
         ethernets[name] = entry
     if ethernets:
         out['ethernets'] = _sorted(ethernets)

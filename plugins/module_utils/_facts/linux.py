@@ -312,6 +312,14 @@ class SysReader(object):
     def is_physical(self, name):
         return self.exists('/sys/class/net', name, 'device')
 
+    def sriov(self, name):
+        """{totalvfs, numvfs} of an SR-IOV physical function, or None (no SR-IOV capability)."""
+        total = int_or_none((self.read('/sys/class/net', name, 'device/sriov_totalvfs') or '').strip())
+        if total is None:
+            return None
+        return {'totalvfs': total,
+                'numvfs': int_or_none((self.read('/sys/class/net', name, 'device/sriov_numvfs') or '').strip())}
+
     def sys_bridge(self, name):
         """stp and forward_delay of a Linux bridge and its ports, from /sys (fallback source)."""
         if not self.is_linux_bridge(name):

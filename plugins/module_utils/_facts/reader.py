@@ -106,6 +106,7 @@ def read_host_network(module, sections=SECTIONS, ovs='auto', ovs_timeout=5, root
     links = parse_links(ip.links()) if 'links' in reads else {}
     for name, link in links.items():
         link['physical'] = sysr.is_physical(name)
+        link['sriov'] = sysr.sriov(name) if link['physical'] else None
     addresses = parse_addresses(ip.addresses()) if 'addresses' in reads else {}
     routes = (parse_default_routes(ip.default_routes(4), ip.default_routes(6)) if 'routes' in reads
               else {'ipv4': [], 'ipv6': []})

@@ -17,6 +17,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base im
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import grub
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import sriov as sriov_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.hosts import hosts_text
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.kernel import (
     loaded_modules,
@@ -83,6 +84,7 @@ class Preparation(object):
     # --- the parts, in the order they run --------------------------------------------------------
 
     def run(self):
+        found = self.sriov_check()      # before anything changes
         self.packages()
         self.files()
         self.blacklist()
@@ -91,6 +93,7 @@ class Preparation(object):
         self.hostname()
         self.hosts_entry()
         self.services()
+        self.sriov(found)
         self.grub()
         self.restart_after_install()
         self.result.update(changed=bool(self.changes), changes=self.changes, commands=self.changes_ran,
@@ -244,9 +247,75 @@ class Preparation(object):
                 self.changes.append('disable %s' % unit)
                 self._run([systemctl, 'disable', unit], 'disabling %s' % unit)
 
+    def sriov_check(self):
+        """{PF: what sysfs says} for the SR-IOV PFs; every PF that cannot have what is asked fails the
+        module before anything changes."""
+        spec = self.params['sriov']
+        if not spec or not spec['pfs']:
+            return {}
+        found = dict((p['pf'], sriov_host.read_pf(self.root, p['pf'])) for p in spec['pfs'])
+        broken = sriov_host.problems(spec['pfs'], found)
+        if broken:
+            raise ModuleFailure('SR-IOV cannot be set up as kvm_network asks, nothing was changed: %s' % ' '.join(broken))
+        return found
+
+    def sriov(self, found):
+        """The VF counts (live, and kept across reboots) and the VFs' settings."""
+        spec = self.params['sriov']
+        if not spec:
+            return
+        pfs = spec['pfs'] or []
+        ip = self._bin('ip') if pfs else 'ip'
+        self._file(spec['rules_file'], sriov_host.rules_text(pfs, found, ip, spec['header']), '0644',
+                   what='SR-IOV VF counts at boot')
+        self._file(spec['modprobe_file'], sriov_host.modprobe_text(pfs, spec['header']), '0644',
+                   what='SR-IOV max_vfs driver option')
+        report = {}
+        for pf_spec in pfs:
+            pf, have = pf_spec['pf'], found[pf_spec['pf']]
+            entry = report[pf] = {'pci': have['pci'], 'driver': have['driver'], 'totalvfs': have['totalvfs'],
+                                  'numvfs_before': have['numvfs'], 'numvfs': pf_spec['vfs'], 'vf_changes': []}
+            if have['numvfs'] != pf_spec['vfs']:
+                self._set_numvfs(pf, have['numvfs'] or 0, pf_spec['vfs'], spec['allow_reset'])
+            live = {} if self.check and have['numvfs'] != pf_spec['vfs'] else sriov_host.current_vfs(
+                command.output(self.module, [ip, '-j', 'link', 'show', 'dev', pf], what='reading the VFs of %s' % pf))
+            for index, args in sriov_host.vf_changes(pf_spec, live):
+                argv = [ip, 'link', 'set', 'dev', pf, 'vf', str(index)] + args
+                entry['vf_changes'].append(argv)
+                self.changes.append('%s vf %d: %s' % (pf, index, ' '.join(args)))
+                self._run(argv, 'setting VF %d of %s' % (index, pf))
+        self.result['sriov'] = report
+
+    def _set_numvfs(self, pf, have, want, allow_reset):
+        path = '/sys/class/net/%s/device/sriov_numvfs' % pf
+        if have and not allow_reset:
+            raise ModuleFailure('%s has %d VFs and %d are asked for: the kernel changes the count only through 0, '
+                                'which removes every VF (and takes them from the guests using them). Fix: stop the '
+                                'guests that use VFs of %s, then set kvm_host_sriov_allow_reset: true.'
+                                % (pf, have, want, pf))
+        self.changes.append('%s: %d VFs -> %d' % (pf, have, want))
+        for count in ([0] if have else []) + [want]:
+            self.changes_ran.append(['write', path, str(count)])
+            if self.check:
+                continue
+            try:
+                with open(self.root.real(path), 'w') as fh:
+                    fh.write('%d\n' % count)
+            except (IOError, OSError) as err:
+                raise ModuleFailure('setting %d VFs on %s failed: %s. Fix: check the NIC\'s firmware and the kernel log '
+                                    '(dmesg) for the reason.' % (count, pf, err))
+
     def grub(self):
         spec = self.params['grub']
-        wanted = (spec or {}).get('args') or []
+        wanted = list((spec or {}).get('args') or [])
+        sriov = self.params['sriov']
+        if spec is not None and sriov and sriov['pfs'] and sriov['iommu']:
+            args, vendor = sriov_host.iommu_args(self.root.read('/proc/cpuinfo'))
+            if vendor not in sriov_host.IOMMU_BY_VENDOR:
+                self.module.warn('SR-IOV: the CPU vendor (%s) is neither Intel nor AMD; only %s is added to the kernel '
+                                 'arguments. Add what turns the IOMMU on for this CPU to kvm_host_grub_cmdline_args.'
+                                 % (vendor, sriov_host.IOMMU_PASSTHROUGH))
+            wanted += [a for a in args if grub.arg_key(a) not in [grub.arg_key(w) for w in wanted]]
         if not wanted:
             self.result['reboot_required'] = False
             return

@@ -12,6 +12,8 @@ reach after a change.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.sriov import host_sriov
+
 
 def kernel_modules(model):
     """The kernel modules the backend needs: Open vSwitch's, or the Linux bridge's and, when the
@@ -58,5 +60,6 @@ def host_needs(model):
         'nameservers': any(br['nameservers']['addresses'] for br in model['bridges'].values()),
         'ipv6': ipv6_uses(model),
         'management_address': management_address(model),
+        'sriov': host_sriov(model),
         'gateways': gateways(model),
     }

@@ -54,6 +54,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common 
     plain_copy,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.addressing import AddressRules
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import sriov
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.values import (
     IFNAME_MAX,
     MAC_RE,
@@ -91,7 +92,7 @@ CLOUDSTACK_PORT_HUMAN = 'eth*, bond*, vlan*, vx*, em*, ens*, eno*, enp*, team*, 
 
 TOP_KEYS = ('backend', 'renderer', 'ethernets', 'bonds', 'bridges', 'traffic_labels', 'ovs',
             'check_cloudstack_port_names')
-ETHERNET_KEYS = ('match', 'mtu')
+ETHERNET_KEYS = ('match', 'mtu', 'sriov')
 MATCH_KEYS = ('macaddress',)
 BOND_KEYS = ('interfaces', 'mode', 'miimon', 'updelay', 'downdelay', 'primary', 'lacp',
              'lacp_rate', 'xmit_hash_policy', 'mtu')
@@ -253,6 +254,7 @@ class _Normaliser(AddressRules):
                 'mtu': as_int(chk, where, 'mtu', opts.get('mtu'), 68, 65535),
                 'bond': None,
                 'bridge': None,
+                'sriov': sriov.parse(chk, where, opts.get('sriov')),
             }
         return out
 

@@ -207,6 +207,9 @@ def _ethernets(d, want, have):
             d.scalar('ethernet', name, 'macaddress', mac, canonical_mac((h.get('match') or {}).get('macaddress')))
         if h.get('mtu') is not None:
             d.scalar('ethernet', name, 'mtu', _ethernet_mtu(want, name), h['mtu'])
+        if eth.get('sriov'):
+            # The VFs present (sysfs' sriov_numvfs): what kvm_host_prepare set and the udev rule keeps.
+            d.scalar('ethernet', name, 'sriov_vfs', eth['sriov']['vfs'], (h.get('sriov') or {}).get('numvfs') or 0)
 
 
 def _bond_type(name, h, facts):

@@ -211,6 +211,7 @@ def summary(facts, host=None):
     if not body and model.get('bridges'):
         body.extend(_model_section(model))
     body.extend(_addresses_section(facts))
+    body.extend(_sriov_section(facts))
     lines.extend(body)
     while lines and not lines[-1]:
         lines.pop()
@@ -227,3 +228,13 @@ def _model_section(model):
         for port in ports[1:]:
             rows.append(('', '', port))
     return ['# bridges'] + _table(rows, (16, 16)) + ['']
+
+
+def _sriov_section(facts):
+    """The SR-IOV physical functions and the VFs present (sysfs' sriov_numvfs of sriov_totalvfs)."""
+    pfs = [(n, l['sriov']) for n, l in sorted((facts.get('links') or {}).items(), key=lambda i: natural_key(i[0]))
+           if l.get('sriov')]
+    if not pfs:
+        return []
+    rows = [('PF', 'VFs', 'of')] + [(n, text_of(s.get('numvfs')), text_of(s.get('totalvfs'))) for n, s in pfs]
+    return ['# SR-IOV (sriov_numvfs)'] + _table(rows, (17, 6)) + ['']
