@@ -133,7 +133,7 @@ def prepare(sc):
     DHCP, ifupdown with a static address, NetworkManager with a DHCP profile."""
     for index, host in enumerate(HOSTS, start=1):
         sc.sh(host, INSTALLED[RENDERERS[host]].replace("ADDRESS", address(index)))
-    deadline = time.monotonic() + (60 if TIER == "containers" else 300)
+    deadline = time.monotonic() + (60 if TIER == "containers" else 600)   # TCG boots slowly under load
     for index, host in enumerate(HOSTS, start=1):
         while not sc.reachable(host, index):
             assert time.monotonic() < deadline, f"{host} is not reachable in-band on {address(index)}"

@@ -48,7 +48,7 @@ def merge_patch(target, patch):
 
 def substitute(value, names):
     if isinstance(value, dict):
-        return dict((k, substitute(v, names)) for k, v in value.items())
+        return dict((string.Template(k).substitute(names), substitute(v, names)) for k, v in value.items())
     if isinstance(value, list):
         return [substitute(v, names) for v in value]
     if isinstance(value, str):
@@ -60,7 +60,11 @@ def model_of(host, patch):
     kind = KINDS[host]
     index = HOSTS.index(host) + 1
     names = dict(CATALOGUE.get("variables", {}).get(kind, {}), octet=str(10 + index), address=address(index))
-    return substitute(merge_patch(CATALOGUE["bases"][kind], patch or {}), names)
+    # The MACs the lab gives the NICs of its index-th host (lab/cskl_lab/lab.py, containers and VMs alike).
+    names.update((f"mac_eth{n}", f"52:54:00:c5:{index:02x}:{n:02x}") for n in range(4))
+    names["cloudbr1_uplink_mac"] = names["mac_" + names["cloudbr1_uplink"]]
+    # Substituted first, so that a patch's keys (${cloudbr1_uplink}) meet the base's.
+    return merge_patch(substitute(CATALOGUE["bases"][kind], names), substitute(patch or {}, names))
 
 
 def applies(entry, host):
