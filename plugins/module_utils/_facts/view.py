@@ -81,7 +81,7 @@ def build_model(facts):
             if oi and oi['port'] == name:
                 bridge = oi['bridge']
         ethernets[name] = {'name': name, 'match': {'macaddress': mac or link['mac']}, 'mtu': link['mtu'],
-                           'bond': bond, 'bridge': bridge, 'sriov': link.get('sriov')}
+                           'bond': bond, 'bridge': bridge, 'sriov': link.get('sriov'), 'state': link['state']}
 
     for name, b in lbonds.items():
         bonds[name] = {

@@ -238,7 +238,7 @@ def _portgroups(chk, where, value):
     return sorted(groups, key=lambda g: g['name'])
 
 
-def normalise_network(chk, item, index, model_bridges, model_devices, host_model_given=True):
+def normalise_network(chk, item, index, model_bridges, model_devices, host_model_given=True, model_nics=None):
     """One list entry, normalised (None when it is not a mapping with a name). Without the host model
     (``host_model_given`` false: on the host, where the controller checked it already) bridges and
     devices are not looked up."""
@@ -252,6 +252,7 @@ def normalise_network(chk, item, index, model_bridges, model_devices, host_model
                 'use up to 50 letters, digits, dot, dash, plus and underscore, starting with a letter or digit')
         return None
     where = 'libvirt network %s' % name
+    model_nics = model_nics or {}
     kind = item.get('kind')
     if kind not in KINDS:
         chk.add(where, 'kind %r is not one of %s' % (kind, ', '.join(KINDS)), 'set kind to one of them')
@@ -324,10 +325,14 @@ def normalise_network(chk, item, index, model_bridges, model_devices, host_model
         for dev in devices:
             if check_ifname(chk, where + ' devices', dev) and host_model_given and dev not in model_devices:
                 chk.add(where, 'device %s is not an interface of the host model (kvm_network)' % dev,
-                        'add it to kvm_network.ethernets (or name a NIC or bond it has)')
+                        'add it to kvm_network.ethernets with macvtap: true')
             elif dev in model_bridges:
                 chk.add(where, 'device %s is a bridge; macvtap needs a NIC or bond no bridge holds' % dev,
                         'name a NIC or bond')
+            elif host_model_given and dev in model_nics and not model_nics[dev].get('macvtap'):
+                chk.add(where, 'device %s is not marked as a macvtap lower device in the host model' % dev,
+                        'set kvm_network.ethernets.%s.macvtap: true (verify then checks it is up and that no bridge '
+                        'or bond holds it)' % dev)
         net.update({'mode': mode, 'devices': sorted(set(devices))})
     elif kind == 'hostdev':
         pf = item.get('pf')
@@ -354,7 +359,8 @@ def normalise(networks, host_model=None, host=None):
         networks = []
     bridges = {}
     for index, item in enumerate(networks):
-        net = normalise_network(chk, item, index, model_bridges, model_devices, host_model is not None)
+        net = normalise_network(chk, item, index, model_bridges, model_devices, host_model is not None,
+                                (host_model or {}).get('ethernets') or {})
         if net is None:
             continue
         if net['name'] in out:

@@ -92,7 +92,7 @@ CLOUDSTACK_PORT_HUMAN = 'eth*, bond*, vlan*, vx*, em*, ens*, eno*, enp*, team*, 
 
 TOP_KEYS = ('backend', 'renderer', 'ethernets', 'bonds', 'bridges', 'traffic_labels', 'ovs',
             'check_cloudstack_port_names')
-ETHERNET_KEYS = ('match', 'mtu', 'sriov')
+ETHERNET_KEYS = ('match', 'mtu', 'sriov', 'macvtap')
 MATCH_KEYS = ('macaddress',)
 BOND_KEYS = ('interfaces', 'mode', 'miimon', 'updelay', 'downdelay', 'primary', 'lacp',
              'lacp_rate', 'xmit_hash_policy', 'mtu')
@@ -186,6 +186,12 @@ class _Normaliser(AddressRules):
                     chk.add('bond %s' % bname, 'is the uplink of no bridge; an Open vSwitch bond is a port of a bridge',
                             'set uplink: %s on a bridge, or remove the bond' % bname)
         self.addresses_and_gateways(bridges)
+        for name, eth in ethernets.items():
+            holder = ('bond %s' % eth['bond']) if eth['bond'] else ('bridge %s' % eth['bridge']) if eth['bridge'] else None
+            if eth['macvtap'] and holder:
+                chk.add('ethernet %s' % name, 'is a macvtap lower device (macvtap: true) and %s holds it; guests\' '
+                        'macvtap interfaces on a NIC a bridge or bond holds get no traffic' % holder,
+                        'take %s out of %s, or drop macvtap: true' % (name, holder))
         if check_names and not self.ovs:
             self.cloudstack_port_names(bridges)
         labels = self.traffic_labels(data.get('traffic_labels'), bridges, ethernets, bonds, vlans)
@@ -255,6 +261,8 @@ class _Normaliser(AddressRules):
                 'bond': None,
                 'bridge': None,
                 'sriov': sriov.parse(chk, where, opts.get('sriov')),
+                # A lower device of guests' macvtap (direct) interfaces: up, held by no bridge or bond.
+                'macvtap': as_bool(chk, where, 'macvtap', opts.get('macvtap'), False),
             }
         return out
 

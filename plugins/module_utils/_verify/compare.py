@@ -207,6 +207,11 @@ def _ethernets(d, want, have):
             d.scalar('ethernet', name, 'macaddress', mac, canonical_mac((h.get('match') or {}).get('macaddress')))
         if h.get('mtu') is not None:
             d.scalar('ethernet', name, 'mtu', _ethernet_mtu(want, name), h['mtu'])
+        if eth.get('macvtap'):
+            # Guests' macvtap interfaces sit on it: it must be up, and no bridge or bond may hold it.
+            d.scalar('ethernet', name, 'state', 'up', h.get('state') or 'unknown')
+            held = ('bond %s' % h['bond']) if h.get('bond') else ('bridge %s' % h['bridge']) if h.get('bridge') else None
+            d.scalar('ethernet', name, 'held_by', None, held)
         if eth.get('sriov'):
             # The VFs present (sysfs' sriov_numvfs): what kvm_host_prepare set and the udev rule keeps.
             d.scalar('ethernet', name, 'sriov_vfs', eth['sriov']['vfs'], (h.get('sriov') or {}).get('numvfs') or 0)

@@ -15,7 +15,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._libvirt
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import normalise as normalise_model
 
 HOST_MODEL = normalise_model({
-    'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {}, 'eth4': {}},
+    'ethernets': {'eth0': {}, 'eth1': {}, 'eth2': {'macvtap': True}, 'eth3': {}, 'eth4': {'macvtap': True}},
     'bridges': {'cloudbr0': {'uplink': 'eth0', 'addresses': ['198.51.100.11/24']}, 'cloudbr1': {'uplink': 'eth1'}},
 }, 'kvm1')
 OVS_MODEL = normalise_model({
@@ -185,6 +185,9 @@ def test_isolated_network_has_no_forward():
     ([{'name': 'bad/name', 'kind': 'nat'}], "name 'bad/name' is not a name libvirt accepts here"),
     ([{'name': 'm', 'kind': 'macvtap', 'devices': ['eth7']}],
      'device eth7 is not an interface of the host model (kvm_network)'),
+    ([{'name': 'm', 'kind': 'macvtap', 'devices': ['eth3']}],
+     'device eth3 is not marked as a macvtap lower device in the host model. Fix: set '
+     'kvm_network.ethernets.eth3.macvtap: true'),
     ([dict(NAT, name='one'), dict(NAT, name='two', bridge='virbr11')],
      'libvirt network two: 203.0.113.0/24 overlaps 203.0.113.0/24 of network one'),
     ([{'name': 'n', 'kind': 'nat', 'bridge': 'cloudbr0'}], 'bridge cloudbr0 is an interface of the host model'),

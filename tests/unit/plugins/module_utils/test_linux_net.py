@@ -357,7 +357,8 @@ def test_model_linux_bridge_host():
     assert b['addresses'] == ['198.51.100.20/24', '2001:db8::20/64']
     assert (b['gateway4'], b['gateway6'], b['stp'], b['forward_delay'], b['mtu']) == ('198.51.100.1', '2001:db8::1', False, 0, 1500)
     assert m['ethernets']['eth1'] == {'name': 'eth1', 'match': {'macaddress': '52:54:00:aa:bb:02'}, 'mtu': 1500,
-                                      'bond': None, 'bridge': 'cloudbr1', 'sriov': None}
+                                      'bond': None, 'bridge': 'cloudbr1', 'sriov': None,
+                                      'state': 'up'}
     assert 'ovs' not in m
 
 

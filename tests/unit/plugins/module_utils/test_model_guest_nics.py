@@ -78,3 +78,26 @@ def test_verify_compares_the_vfs_present_and_the_summary_shows_them():
     result = gathered(facts)
     assert result['kvm_network']['ethernets']['eth1'] == {'sriov': {'vfs': 8}}
     assert any(line.startswith('ethernet eth1: its VFs') for line in result['left_out'])
+
+
+def test_a_macvtap_lower_device_held_by_a_bridge_is_refused():
+    data = copy.deepcopy(LINUX_PLAIN)
+    data['ethernets']['eth1'] = {'macvtap': True}
+    with pytest.raises(ModelError) as err:
+        normalise(data, 'kvm1')
+    assert 'ethernet eth1: is a macvtap lower device (macvtap: true) and bridge cloudbr1 holds it' in err.value.report('kvm1')
+
+
+def test_verify_checks_a_macvtap_lower_device_is_up_and_free():
+    data = copy.deepcopy(LINUX_PLAIN)
+    data['ethernets']['eth2'] = {'macvtap': True}
+    raw = raw_facts('linux_bridge_host')
+    raw['links']['eth2'] = dict(raw['links']['eth1'], ifindex=99, master=None, state='down', admin_up=False,
+                                mac='52:54:00:aa:bb:09', permanent_mac=None, sriov=None)
+    facts = host_network(raw)
+    diffs = compare(normalise(data, 'kvm1'), facts)
+    assert [d['message'] for d in diffs] == ['ethernet eth2: state down, expected up']
+    raw['links']['eth2'].update(state='up', master='cloudbr1')
+    raw['linux_bridges']['cloudbr1']['ports'].append('eth2')
+    diffs = compare(normalise(data, 'kvm1'), host_network(raw))
+    assert 'ethernet eth2: held_by bridge cloudbr1, expected none' in [d['message'] for d in diffs]
