@@ -96,7 +96,8 @@ def detect_drift(model, facts):
     report = []
     for diff in compare(model, facts):
         name = diff['object'].split(' ', 1)[1]
-        if diff['kind'] in repairable and diff['expected'] not in (None, False):
+        # A bond's primary expected none (the model has none, the bond has one) is repaired too.
+        if diff['kind'] in repairable and (diff['expected'] not in (None, False) or diff['kind'] == 'bond.primary'):
             repair.setdefault(name, []).append(diff)
         elif not ovs or diff['kind'] in repairable:
             report.append(diff['message'])

@@ -195,19 +195,20 @@ class NetplanSystem(System):
                  'unconfirmed files)'),
                 ([self.runner.bin('systemctl'), 'daemon-reload'], 'reloading the units netplan generates')]
 
-    def bonds_to_recreate(self, edited):
+    def bonds_to_recreate(self, edited, reasons):
         """The existing Linux bonds whose netplan ``parameters`` differ between the old and the new
-        files of ``edited`` (their MTU and members networkd does change in place)."""
+        files of ``edited`` (their MTU and members networkd does change in place), and those whose
+        parameters drifted from the files (``reasons``: drift)."""
         old, new = {}, {}
         for change in edited:
             for text, found in ((change.old, old), (change.new, new)):
                 for section, entries in ((_network_section(text or '') or {}).items()):
                     if section == 'bonds' and isinstance(entries, dict):
                         found.update((str(n), e) for n, e in entries.items() if isinstance(e, dict))
-        names = [n for n in new if n in old and 'openvswitch' not in new[n]
-                 and (old[n].get('parameters') or {}) != (new[n].get('parameters') or {})
-                 and os.path.exists(self.root.real('/sys/class/net/%s' % n))]
-        return sorted(names, key=natural_key)
+        names = set(n for n in new if n in old and 'openvswitch' not in new[n]
+                    and (old[n].get('parameters') or {}) != (new[n].get('parameters') or {}))
+        names.update(n for n, why in reasons.items() if why == 'drift' and self.kinds.get(n) == 'bond')
+        return sorted((n for n in names if os.path.exists(self.root.real('/sys/class/net/%s' % n))), key=natural_key)
 
     def kind_of(self, definition):
         section, entry = json.loads(definition)
@@ -230,7 +231,7 @@ class NetplanSystem(System):
         # systemd-networkd creates a bond once and never changes its parameters afterwards (a mode,
         # delays or primary changed in the file are not applied to the bond that exists): a Linux
         # bond whose parameters changed is deleted, and netplan apply creates it again with them.
-        for name in self.bonds_to_recreate(edited):
+        for name in self.bonds_to_recreate(edited, reasons):
             after.append(([ip, 'link', 'delete', 'dev', name],
                           'deleting bond %s, whose parameters changed, for netplan apply to create it again '
                           '(systemd-networkd does not change an existing bond)' % name))

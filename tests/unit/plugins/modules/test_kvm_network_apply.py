@@ -563,6 +563,43 @@ def test_netplan_recreates_a_bond_whose_parameters_changed(tmp_path):
     assert check['activated']['commands'] == [[NETPLAN, 'generate'], [NETPLAN, 'apply']] + members_up
 
 
+def test_netplan_repairs_bond_parameters_that_drifted_by_recreating_the_bond(tmp_path):
+    # A primary set by hand (or left by an older run): netplan apply would not remove it from the
+    # existing bond, so the drift repair deletes the bond before netplan apply creates it again.
+    data = copy.deepcopy(TWO_BRIDGES)
+    data['bonds'] = {'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': 'active-backup'}}
+    data['bridges'] = {'cloudbr0': {'uplink': 'bond0', 'addresses': ['198.51.100.11/24'], 'gateway4': '198.51.100.1'}}
+    fake = expect_live(HostFake(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    apply(args_for(model_of(data), 'netplan', tmp_path), fake)
+    for name in ('eth0', 'eth1', 'bond0'):
+        os.makedirs(os.path.join(str(tmp_path), 'sys/class/net', name))
+    os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/cloudbr0/bridge'))
+    os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/cloudbr0/brif/bond0'))
+    up = ['BROADCAST', 'UP', 'LOWER_UP']
+    links = [{'ifname': 'eth%d' % i, 'ifindex': 2 + i, 'flags': up + ['SLAVE'], 'mtu': 1500, 'operstate': 'UP',
+              'link_type': 'ether', 'address': '52:54:00:00:00:02', 'master': 'bond0',
+              'linkinfo': {'info_slave_kind': 'bond', 'info_slave_data': {'state': 'ACTIVE' if i == 0 else 'BACKUP',
+                                                                          'perm_hwaddr': '52:54:00:00:00:0%d' % (2 + i)}}}
+             for i in (0, 1)]
+    links.append({'ifname': 'bond0', 'ifindex': 4, 'flags': up + ['MASTER'], 'mtu': 1500, 'operstate': 'UP',
+                  'link_type': 'ether', 'address': '52:54:00:00:00:02', 'master': 'cloudbr0',
+                  'linkinfo': {'info_kind': 'bond', 'info_data': {'mode': 'active-backup', 'miimon': 100, 'updelay': 0,
+                                                                  'downdelay': 0, 'primary': 'eth0'},
+                               'info_slave_kind': 'bridge'}})
+    links.append({'ifname': 'cloudbr0', 'ifindex': 5, 'flags': up, 'mtu': 1500, 'operstate': 'UP', 'link_type': 'ether',
+                  'address': '52:54:00:00:01:05', 'linkinfo': {'info_kind': 'bridge',
+                                                              'info_data': {'stp_state': 0, 'forward_delay': 0}}})
+    addrs = [{'ifname': 'cloudbr0', 'addr_info': [{'family': 'inet', 'local': '198.51.100.11', 'prefixlen': 24,
+                                                   'scope': 'global'}]}]
+    routes = [{'dst': 'default', 'gateway': '198.51.100.1', 'dev': 'cloudbr0'}]
+    live = (json.dumps(links), json.dumps(addrs), json.dumps(routes))
+    check, fake = apply(args_for(model_of(data), 'netplan', tmp_path), expect_live(HostFake(), live), check_mode=True)
+    assert check['drift'] == [{'interface': 'bond0', 'differences': ['bond bond0: primary eth0, expected none']}]
+    assert check['activated']['commands'][:3] == [[NETPLAN, 'generate'], [IP, 'link', 'delete', 'dev', 'bond0'],
+                                                  [NETPLAN, 'apply']]
+
+
 def test_prune_removes_only_marked_owned_files(tmp_path):
     model = model_of(TWO_BRIDGES)
     put(tmp_path, '/etc/netplan/50-cloudstack-kvm.yaml', '# %s\nnetwork: {version: 2}\n' % MARKER, 0o600)
