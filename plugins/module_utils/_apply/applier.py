@@ -177,18 +177,22 @@ class Applier(object):
         edits, self.conflict_reports, self.conflict_commands = self.system.conflicts(changes)
         self.changes = sorted(changes + edits, key=lambda c: c.path)
         self.affected = self.system.affected(self.changes)
+        if p['activate']:
+            exists = lambda name: self.root.exists('/sys/class/net/%s' % name)
+            if renames.wanted(self.model, exists):
+                self.renames = renames.plan(self.model, self.readings.live(self.ovs_client), exists)
         if p['activate'] and p['drift']:
             live = self.readings.live(self.ovs_client)
             repair, self.drift_reported = detect_drift(self.model, live)
+            # A NIC about to be renamed to its model name is not missing.
+            renamed = ['ethernet %s: missing' % r['to'] for r in self.renames]
+            self.drift_reported = [m for m in self.drift_reported if m not in renamed]
             for name in sorted(repair, key=natural_key):
                 if name not in self.affected:
                     self.drift.append({'interface': name, 'differences': [d['message'] for d in repair[name]]})
                     self.drift_diffs.append(drift_diff(repair[name], self.model, live))
                     self._drift_found[name] = repair[name]
         if p['activate']:
-            exists = lambda name: self.root.exists('/sys/class/net/%s' % name)
-            if renames.wanted(self.model, exists):
-                self.renames = renames.plan(self.model, self.readings.live(self.ovs_client), exists)
             self._plan_activation()
         self._warn_link_files()
 

@@ -495,6 +495,7 @@ def test_netplan_renames_a_nic_matched_by_mac_live(tmp_path):
         [IP, 'link', 'set', 'dev', 'eth1', 'down'], [IP, 'link', 'set', 'dev', 'eth1', 'name', 'ens1'],
         [NETPLAN, 'generate'], [NETPLAN, 'apply']]
     assert check['activated']['reasons'] == {'eth1': 'removed', 'ens1': 'added', 'cloudbr1': 'changed'}
+    assert not [w for w in check.get('warnings', []) if 'ens1' in w], 'a NIC about to be renamed is not drift'
     # Once renamed (ens1 exists), nothing is renamed again.
     os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/ens1'))
     check, fake = apply(args_for(renamed_model(), 'netplan', tmp_path), expect_live(HostFake()), check_mode=True)
