@@ -15,7 +15,7 @@ author:
   - cloudstack_kvm.networking contributors (!UNKNOWN)
 description:
   - Brings the host's libvirt networks to O(networks), through libvirt's Python binding (C(python3-libvirt)).
-  - A network that is missing is defined, started and marked autostart (O(networks[].autostart)).
+  - A network that is missing is defined, started and marked autostart (its C(autostart), true by default).
   - A network that differs is compared with its stored definition semantically - ordering and what libvirt adds
     (uuid, MAC, the bridge name it picked, NAT ports, an active pool's VFs) do not count. What libvirt can change
     on a running network is changed live and in the stored definition at once (virNetworkUpdate) - DHCP hosts and

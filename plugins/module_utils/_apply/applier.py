@@ -177,10 +177,8 @@ class Applier(object):
         edits, self.conflict_reports, self.conflict_commands = self.system.conflicts(changes)
         self.changes = sorted(changes + edits, key=lambda c: c.path)
         self.affected = self.system.affected(self.changes)
-        if p['activate']:
-            exists = lambda name: self.root.exists('/sys/class/net/%s' % name)
-            if renames.wanted(self.model, exists):
-                self.renames = renames.plan(self.model, self.readings.live(self.ovs_client), exists)
+        if p['activate'] and renames.wanted(self.model, self._link_exists):
+            self.renames = renames.plan(self.model, self.readings.live(self.ovs_client), self._link_exists)
         if p['activate'] and p['drift']:
             live = self.readings.live(self.ovs_client)
             repair, self.drift_reported = detect_drift(self.model, live)
@@ -195,6 +193,9 @@ class Applier(object):
         if p['activate']:
             self._plan_activation()
         self._warn_link_files()
+
+    def _link_exists(self, name):
+        return self.root.exists('/sys/class/net/%s' % name)
 
     def _warn_link_files(self):
         """A changed systemd .link file that no live rename stands for takes effect at the next boot."""

@@ -81,7 +81,7 @@ def parse(chk, where, value):
             mac = str(item['mac']).strip().lower().replace('-', ':')
             if not MAC_RE.match(mac):
                 chk.add(at, 'mac %r is not a MAC address' % (item['mac'],), 'write e.g. 52:54:00:12:34:56')
-            elif int(mac.split(':')[0], 16) & 1:
+            elif int(mac[:2], 16) & 1:
                 chk.add(at, 'mac %s is a multicast address' % mac, 'use a unicast MAC (an even first octet)')
             else:
                 vf['mac'] = mac

@@ -189,9 +189,10 @@ def test_traffic_targets_are_checked_against_the_model():
 
 
 def test_a_render_says_what_the_host_gets():
-    result, _ = run({'model': TWO_BRIDGES, 'render': True}, facts=UBUNTU)
+    result, calls = run({'model': TWO_BRIDGES, 'render': True}, facts=UBUNTU)
     assert result['msg'] == 'linux_bridge by netplan: %s' % ', '.join(f['path'] for f in result['rendered']['files'])
-    result, _ = run({'model': TWO_BRIDGES, 'choose_renderer': False})
+    result, calls = run({'model': TWO_BRIDGES, 'choose_renderer': False})
+    assert calls == []
     assert 'msg' not in result
 
 

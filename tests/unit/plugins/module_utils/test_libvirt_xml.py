@@ -58,13 +58,13 @@ NAT_LIVE = """<network connections='1'>
 """
 
 
-def one(item, model=HOST_MODEL):
-    return definition.normalise([item], model, 'kvm1')[item['name']]
+def one(item, model=None):
+    return definition.normalise([item], model or HOST_MODEL, 'kvm1')[item['name']]
 
 
-def problems(items, model=HOST_MODEL):
+def problems(items, model=None):
     with pytest.raises(definition.DefinitionError) as err:
-        definition.normalise(items, model, 'kvm1')
+        definition.normalise(items, model or HOST_MODEL, 'kvm1')
     return err.value.problems
 
 
@@ -198,4 +198,3 @@ def test_bad_networks_fail_naming_the_object(items, fragment):
                      and 'is a linux' not in fragment else HOST_MODEL)
     assert any(fragment in p for p in found), found
     assert all(p.startswith('host kvm1: ') for p in found)
-

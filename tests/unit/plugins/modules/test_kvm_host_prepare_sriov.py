@@ -113,8 +113,8 @@ def test_check_mode_says_what_would_change_and_touches_nothing(tmp_path):
     result, fake = prepare(args(tmp_path, [{'pf': 'eth4', 'vfs': 4, 'vf': [VF0]}]), FakeRunCommand(), check_mode=True)
     assert result['changed'] is True and numvfs(tmp_path, device) == '0'
     assert 'eth4: 0 VFs -> 4' in result['changes'] and read(tmp_path, sriov.RULES_FILE) is None
-    assert result['sriov']['eth4']['vf_changes'][0][-8:] == ['mac', '52:54:00:5f:00:01', 'vlan', '100', 'trust', 'on',
-                                                               'spoofchk', 'off']
+    wanted = ['mac', '52:54:00:5f:00:01', 'vlan', '100', 'trust', 'on', 'spoofchk', 'off']
+    assert result['sriov']['eth4']['vf_changes'][0][-8:] == wanted
 
 
 @pytest.mark.parametrize('driver, vfs, fragment', [

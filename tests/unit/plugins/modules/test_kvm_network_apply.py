@@ -588,9 +588,9 @@ def test_netplan_repairs_bond_parameters_that_drifted_by_recreating_the_bond(tmp
                   'linkinfo': {'info_kind': 'bond', 'info_data': {'mode': 'active-backup', 'miimon': 100, 'updelay': 0,
                                                                   'downdelay': 0, 'primary': 'eth0'},
                                'info_slave_kind': 'bridge'}})
+    bridge_info = {'info_kind': 'bridge', 'info_data': {'stp_state': 0, 'forward_delay': 0}}
     links.append({'ifname': 'cloudbr0', 'ifindex': 5, 'flags': up, 'mtu': 1500, 'operstate': 'UP', 'link_type': 'ether',
-                  'address': '52:54:00:00:01:05', 'linkinfo': {'info_kind': 'bridge',
-                                                              'info_data': {'stp_state': 0, 'forward_delay': 0}}})
+                  'address': '52:54:00:00:01:05', 'linkinfo': bridge_info})
     addrs = [{'ifname': 'cloudbr0', 'addr_info': [{'family': 'inet', 'local': '198.51.100.11', 'prefixlen': 24,
                                                    'scope': 'global'}]}]
     routes = [{'dst': 'default', 'gateway': '198.51.100.1', 'dev': 'cloudbr0'}]
