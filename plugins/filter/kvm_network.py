@@ -12,6 +12,9 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible.module_utils.common.collections import is_sequence
+
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed as config_parser
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _front_door as front_door
 
 
@@ -46,10 +49,30 @@ def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, 
     return _through_the_front_door(front_door.render_for_host, model, name, host, hostname, header, ovs_database_only)
 
 
+def kvm_network_parsed(files, fmt='netplan'):
+    """Configuration files turned into kvm_network offline: {kvm_network, left_out}."""
+    if fmt != 'netplan':
+        raise AnsibleFilterError('kvm_network_parsed: format %r is not one it reads yet (netplan)' % (fmt,))
+    if isinstance(files, dict):
+        pairs = sorted(files.items())
+    elif isinstance(files, str):
+        pairs = [('netplan', files)]
+    elif is_sequence(files):
+        pairs = [('file %d' % (n + 1), text) for n, text in enumerate(files)]
+    else:
+        raise AnsibleFilterError('kvm_network_parsed: give the files\' text, as {path: text}, a list of texts or one '
+                                 'text, not %r' % (files,))
+    try:
+        return config_parser.parse_netplan(pairs)
+    except config_parser.ParseError as err:
+        raise AnsibleFilterError('kvm_network_parsed: %s' % err)
+
+
 class FilterModule(object):
 
     def filters(self):
         return {
+            'kvm_network_parsed': kvm_network_parsed,
             'kvm_network_validate': kvm_network_validate,
             'kvm_network_renderer': kvm_network_renderer,
             'kvm_network_render': kvm_network_render,
