@@ -51,19 +51,20 @@ def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, 
 
 def kvm_network_parsed(files, fmt='netplan'):
     """Configuration files turned into kvm_network offline: {kvm_network, left_out}."""
-    if fmt != 'netplan':
-        raise AnsibleFilterError('kvm_network_parsed: format %r is not one it reads yet (netplan)' % (fmt,))
+    parsers = {'netplan': config_parser.parse_netplan, 'ifupdown': config_parser.parse_ifupdown}
+    if fmt not in parsers:
+        raise AnsibleFilterError('kvm_network_parsed: format %r is not one it reads yet (%s)' % (fmt, ', '.join(parsers)))
     if isinstance(files, dict):
         pairs = sorted(files.items())
     elif isinstance(files, str):
-        pairs = [('netplan', files)]
+        pairs = [(fmt, files)]
     elif is_sequence(files):
         pairs = [('file %d' % (n + 1), text) for n, text in enumerate(files)]
     else:
         raise AnsibleFilterError('kvm_network_parsed: give the files\' text, as {path: text}, a list of texts or one '
                                  'text, not %r' % (files,))
     try:
-        return config_parser.parse_netplan(pairs)
+        return parsers[fmt](pairs)
     except config_parser.ParseError as err:
         raise AnsibleFilterError('kvm_network_parsed: %s' % err)
 

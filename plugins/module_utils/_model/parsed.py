@@ -4,8 +4,8 @@
 # PRIVATE: this module_utils file is for this collection's own modules and plugins only; its API
 # may change without notice.
 """Configuration text turned into a ``kvm_network`` offline, without a host (``parsed``, as
-Ansible's network resource modules name it): here netplan YAML, every file of a host's netplan
-configuration merged as netplan merges them. What the model cannot say is listed in
+Ansible's network resource modules name it): netplan YAML (every file of a host's netplan
+configuration merged as netplan merges them) and ifupdown's interfaces files. What the model cannot say is listed in
 ``left_out``, one sentence each, never dropped silently.
 
 The mapping is the netplan renderer's, read backwards (``_render/netplan.py``): NICs (named by
@@ -16,6 +16,9 @@ fake bridges (a VLAN whose link is an Open vSwitch bridge).
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
+
+import ipaddress
+import re
 
 try:
     import yaml
@@ -220,4 +223,318 @@ def parse_netplan(texts):
         if section:
             model[key] = section
     left_out.append('traffic_labels (management, guest, public, storage): CloudStack\'s, not in netplan; add them')
+    return {'kvm_network': model, 'left_out': left_out}
+
+
+# -- ifupdown ------------------------------------------------------------------------------------------
+IFUPDOWN_QUIET = ('pre-up', 'post-down', 'down', 'pre-down', 'hwaddress', 'metric', 'bridge_maxwait',
+                  'bridge_waitport', 'bridge-maxwait', 'bridge-waitport', 'dns-domain', 'ovs_extra')
+ROUTE_LINE = r'^ip (-6 )?route (?:add|replace) (\S+) via (\S+)(?: dev \S+)?(?: metric (\d+))?(?: \|\| true)?$'
+
+
+def _ifupdown_stanzas(texts):
+    """[(name, family, method, [(option, value)])] of every ``iface`` stanza, in order, and the
+    ``allow-*``/``auto`` lines ({name: [classes]})."""
+    stanzas, classes, left_out = [], {}, []
+    for file_name, text in texts:
+        current = None
+        logical = []
+        for raw in (text or '').splitlines():
+            line = raw.split('#', 1)[0].rstrip() if not raw.lstrip().startswith('#') else ''
+            if logical and logical[-1].endswith('\\'):
+                logical[-1] = logical[-1][:-1] + ' ' + line.strip()
+            elif line.strip():
+                logical.append(line)
+        for line in logical:
+            words = line.split()
+            head = words[0]
+            if head == 'iface' and len(words) >= 4:
+                current = (words[1], words[2], words[3], [])
+                stanzas.append(current)
+            elif head == 'auto' or head.startswith('allow-'):
+                for name in words[1:]:
+                    classes.setdefault(name, []).append(head)
+                current = None
+            elif head in ('source', 'source-directory'):
+                current = None
+            elif head == 'mapping':
+                left_out.append('%s: mapping %s: ifupdown mappings are not something kvm_network expresses: left out'
+                                % (file_name, ' '.join(words[1:])))
+                current = None
+            elif current is not None:
+                current[3].append((head, ' '.join(words[1:])))
+            else:
+                left_out.append('%s: %r outside any iface stanza: left out' % (file_name, line.strip()))
+    return stanzas, classes, left_out
+
+
+def _option(options, key):
+    values = [v for k, v in options if k == key]
+    return values[-1] if values else None
+
+
+def _ovs_options(text):
+    """{key: value} of an ovs_options line (bond_mode=..., other_config:bond-miimon-interval=...)."""
+    out = {}
+    for word in (text or '').split():
+        if '=' in word:
+            key, value = word.split('=', 1)
+            out[key] = value
+    return out
+
+
+def _mtu_of(options):
+    mtu = _option(options, 'mtu')
+    if mtu:
+        return _int(mtu)
+    for key, value in options:
+        found = re.search(r'(?:mtu_request=|ip link set dev \S+ mtu )(\d+)', value) if key in ('post-up', 'up', 'ovs_extra') else None
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def _ifupdown_l3(name, stanzas, out, left_out):
+    """Addresses, DHCP, gateways, routes and DNS of ``name`` from all its stanzas."""
+    route_re = re.compile(ROUTE_LINE)
+    addresses, routes = [], []
+    for dummy, family, method, options in stanzas:
+        if method == 'dhcp':
+            out['dhcp6' if family == 'inet6' else 'dhcp4'] = True
+        elif method == 'auto' and family == 'inet6':
+            out['dhcp6'] = True
+        address = _option(options, 'address')
+        if method == 'static' and address:
+            if '/' not in address:
+                netmask = _option(options, 'netmask') or ('64' if family == 'inet6' else '255.255.255.255')
+                try:
+                    prefix = netmask if netmask.isdigit() else ipaddress.ip_network('0.0.0.0/%s' % netmask).prefixlen
+                    address = '%s/%s' % (address, prefix)
+                except ValueError:
+                    left_out.append('%s: netmask %s is not a netmask (its ones are not contiguous): address %s left out '
+                                    '(write the address with its prefix)' % (name, netmask, address))
+                    address = None
+            if address:
+                addresses.append(address)
+        gateway = _option(options, 'gateway')
+        if gateway:
+            out['gateway6' if family == 'inet6' else 'gateway4'] = gateway
+        for key, value in options:
+            found = route_re.match(value) if key in ('up', 'post-up') else None
+            if not found:
+                continue
+            to = found.group(2)
+            if to == 'default':
+                out['gateway6' if found.group(1) else 'gateway4'] = found.group(3)
+            else:
+                route = {'to': to, 'via': found.group(3)}
+                if found.group(4):
+                    route['metric'] = int(found.group(4))
+                routes.append(route)
+        for key, value in options:
+            if key in ('dns-nameservers', 'dns-nameserver'):
+                out.setdefault('nameservers', {})['addresses'] = value.split()
+            elif key == 'dns-search':
+                out.setdefault('nameservers', {})['search'] = value.split()
+    if addresses:
+        out['addresses'] = addresses
+    if routes:
+        out['routes'] = routes
+
+
+KNOWN_BRIDGE = ('address', 'netmask', 'gateway', 'dns-nameservers', 'dns-nameserver', 'dns-search', 'bridge_ports', 'bridge-ports',
+                'bridge_stp', 'bridge-stp', 'bridge_fd', 'bridge-fd', 'mtu', 'up', 'post-up', 'ovs_type', 'ovs_ports',
+                'ovs_bridge', 'ovs_options')
+
+
+def _leftover_options(left_out, what, stanzas, known):
+    route_re = re.compile(ROUTE_LINE)
+    for dummy, dummy_family, dummy_method, options in stanzas:
+        for key, value in options:
+            if key in known and key not in ('up', 'post-up'):
+                continue
+            if key in ('up', 'post-up') and (route_re.match(value) or re.match(r'^ip link set dev \S+ mtu \d+$', value)):
+                continue
+            if key in IFUPDOWN_QUIET:
+                continue
+            left_out.append('%s: %s %s is not something kvm_network expresses: left out' % (what, key, value))
+
+
+def parse_ifupdown(texts):
+    """{'kvm_network': ..., 'left_out': [...]} from [(file name, text)] of /etc/network/interfaces
+    and the files it sources."""
+    stanzas, classes, left_out = _ifupdown_stanzas(texts)
+    by_name = {}
+    for stanza in stanzas:
+        by_name.setdefault(stanza[0], []).append(stanza)
+    by_name.pop('lo', None)
+
+    def first(name, key):
+        for stanza in by_name.get(name, []):
+            value = _option(stanza[3], key)
+            if value is not None:
+                return value
+        return None
+
+    ovs = any(first(n, 'ovs_type') for n in by_name)
+    ethernets, bonds, bridges = {}, {}, {}
+    datapath = None
+    if ovs:
+        for name in by_name:
+            kind = first(name, 'ovs_type')
+            options = [o for s in by_name[name] for o in s[3]]
+            if kind == 'OVSBond':
+                opts = _ovs_options(first(name, 'ovs_options'))
+                bond = {'interfaces': (first(name, 'ovs_bonds') or '').split(),
+                        'mode': opts.get('bond_mode', 'active-backup')}
+                if opts.get('lacp', 'off') != 'off':
+                    bond['lacp'] = opts['lacp']
+                bond['miimon'] = (_int(opts.get('other_config:bond-miimon-interval'))
+                                  if opts.get('other_config:bond-detect-mode') == 'miimon' else 0)
+                if opts.get('other_config:lacp-time'):
+                    bond['lacp_rate'] = opts['other_config:lacp-time']
+                if opts.get('other_config:bond-primary'):
+                    bond['primary'] = opts['other_config:bond-primary']
+                for key, column in (('updelay', 'bond_updelay'), ('downdelay', 'bond_downdelay')):
+                    if opts.get(column) is not None:
+                        bond[key] = _int(opts[column])
+                bonds[name] = bond
+                for member in bond['interfaces']:
+                    ethernets.setdefault(member, {})
+            elif kind == 'OVSBridge':
+                extra = first(name, 'ovs_extra') or ''
+                found = re.search(r'datapath_type=(\S+)', extra)
+                if found:
+                    datapath = found.group(1)
+                entry = {}
+                _ifupdown_l3(name, by_name[name], entry, left_out)
+                mtu = _mtu_of(options)
+                if mtu:
+                    entry['mtu'] = mtu
+                if 'stp_enable=true' in extra:
+                    entry['stp'] = True
+                    found = re.search(r'stp-forward-delay=(\d+)', extra)
+                    if found:
+                        entry['forward_delay'] = int(found.group(1))
+                bridges[name] = entry
+            elif kind == 'OVSPort':
+                eth = {}
+                mtu = _mtu_of(options)
+                if mtu:
+                    eth['mtu'] = mtu
+                ethernets[name] = eth
+            elif kind is None:
+                ethernets.setdefault(name, {})
+                mtu = _mtu_of(options)
+                if mtu:
+                    ethernets[name]['mtu'] = mtu
+        for name in by_name:
+            _leftover_options(left_out, name, by_name[name], KNOWN_BRIDGE + ('ovs_bonds', 'ovs_extra', 'mtu'))
+            if first(name, 'ovs_type') is None and any(s[2] in ('static', 'dhcp') for s in by_name[name]):
+                left_out.append('%s: has addresses but no ovs_type, so ifupdown does not make it an Open vSwitch '
+                                'bridge: left out' % name)
+                ethernets.pop(name, None)
+        for name in by_name:
+            kind, parent = first(name, 'ovs_type'), first(name, 'ovs_bridge')
+            if kind in ('OVSBond', 'OVSPort') and parent and parent not in bridges:
+                # ifupdown adds the port to a bridge made outside the file (ovs-vsctl add-br, kept in the database).
+                left_out.append('%s: no OVSBridge stanza, but %s names it as its bridge: taken as an Open vSwitch bridge '
+                                'made outside the file (ovs-vsctl add-br); give it ovs_type OVSBridge' % (parent, name))
+                bridges[parent] = {}
+                ethernets.pop(parent, None)
+            if kind in ('OVSBond', 'OVSPort') and parent in bridges:
+                bridges[parent]['uplink'] = name
+        for name in by_name:
+            if first(name, 'ovs_type') == 'OVSIntPort':
+                parent = first(name, 'ovs_bridge')
+                tag = _ovs_options(first(name, 'ovs_options')).get('tag')
+                if parent not in bridges or tag is None:
+                    left_out.append('%s: an internal port without a tag or a bridge is not something kvm_network '
+                                    'expresses: left out' % name)
+                    continue
+                entry = {'uplink': bridges[parent].get('uplink'), 'vlan': _int(tag)}
+                _ifupdown_l3(name, by_name[name], entry, left_out)
+                mtu = _mtu_of([o for s in by_name[name] for o in s[3]])
+                if mtu:
+                    entry['mtu'] = mtu
+                bridges[name] = entry
+    else:
+        vlans = {}
+        for name in by_name:
+            raw = first(name, 'vlan-raw-device') or first(name, 'vlan_raw_device')
+            found = re.match(r'^(.+)\.(\d+)$', name)
+            if raw or found:
+                vlans[name] = (raw or found.group(1), int(found.group(2)) if found else _int(re.sub(r'\D', '', name)))
+        for name in by_name:
+            slaves = first(name, 'bond-slaves') or first(name, 'bond_slaves')
+            if slaves is None and not any(first(n, 'bond-master') == name for n in by_name):
+                continue
+            members = [s for s in (slaves or '').split() if s != 'none']
+            members += [n for n in by_name if first(n, 'bond-master') == name and n not in members]
+            bond = {'interfaces': members, 'mode': first(name, 'bond-mode') or 'balance-rr'}
+            miimon = first(name, 'bond-miimon')
+            bond['miimon'] = _int(miimon) if miimon is not None else 0
+            for key, option in (('updelay', 'bond-updelay'), ('downdelay', 'bond-downdelay')):
+                if first(name, option) is not None:
+                    bond[key] = _int(first(name, option))
+            for key, option in (('primary', 'bond-primary'), ('lacp_rate', 'bond-lacp-rate'),
+                                ('xmit_hash_policy', 'bond-xmit-hash-policy')):
+                if first(name, option):
+                    bond[key] = first(name, option)
+            mtu = _mtu_of([o for s in by_name[name] for o in s[3]])
+            if mtu:
+                bond['mtu'] = mtu
+            bonds[name] = bond
+            for member in members:
+                ethernets.setdefault(member, {})
+        for name in by_name:
+            ports = first(name, 'bridge_ports') or first(name, 'bridge-ports')
+            if ports is None:
+                continue
+            ports = [p for p in ports.split() if p != 'none']
+            entry = {}
+            if len(ports) > 1:
+                left_out.append('bridge %s: has %d ports (%s); the model gives a bridge one uplink: %s kept'
+                                % (name, len(ports), ', '.join(ports), ports[0]))
+            if ports:
+                port = ports[0]
+                if port in vlans:
+                    link, vid = vlans[port]
+                    entry.update(uplink=link, vlan=vid)
+                    if port != '%s.%d' % (link, vid):
+                        entry['vlan_interface'] = port
+                else:
+                    entry['uplink'] = port
+                    if port not in bonds:
+                        ethernets.setdefault(port, {})
+            _ifupdown_l3(name, by_name[name], entry, left_out)
+            stp = first(name, 'bridge_stp') or first(name, 'bridge-stp')
+            if stp in ('on', 'yes'):
+                entry['stp'] = True
+                fd = first(name, 'bridge_fd') or first(name, 'bridge-fd')
+                if fd is not None:
+                    entry['forward_delay'] = _int(fd)
+            mtu = _mtu_of([o for s in by_name[name] for o in s[3]])
+            if mtu:
+                entry['mtu'] = mtu
+            _leftover_options(left_out, 'bridge %s' % name, by_name[name], KNOWN_BRIDGE)
+            bridges[name] = entry
+        used = set(bonds) | set(bridges) | set(vlans)
+        for name in by_name:
+            if name in used:
+                continue
+            mtu = _mtu_of([o for s in by_name[name] for o in s[3]])
+            if any(s[2] in ('static', 'dhcp') for s in by_name[name]):
+                left_out.append('ethernet %s: has addresses or DHCP of its own; the model puts addresses on bridges '
+                                'only (put it under a bridge: uplink %s)' % (name, name))
+            entry = ethernets.setdefault(name, {})
+            if mtu:
+                entry['mtu'] = mtu
+    model = {'backend': 'openvswitch' if ovs else 'linux_bridge'}
+    if datapath and datapath != 'system':
+        model['ovs'] = {'datapath_type': datapath}
+    for key, section in (('ethernets', ethernets), ('bonds', bonds), ('bridges', bridges)):
+        if section:
+            model[key] = section
+    left_out.append('traffic_labels (management, guest, public, storage): CloudStack\'s, not in ifupdown; add them')
     return {'kvm_network': model, 'left_out': left_out}

@@ -163,7 +163,102 @@ def test_the_filter_takes_files_as_a_mapping_a_list_or_one_text():
     one = kvm_network_parsed(SEED_NETPLAN)
     assert kvm_network_parsed({'/etc/netplan/50-cloud-init.yaml': SEED_NETPLAN}) == one
     assert kvm_network_parsed([SEED_NETPLAN, SEED_NETPLAN_VLAN])['kvm_network']['bridges']['cloudbr100']['vlan'] == 100
-    with pytest.raises(AnsibleFilterError, match="format 'ifupdown' is not one it reads yet"):
-        kvm_network_parsed(SEED_NETPLAN, 'ifupdown')
+    with pytest.raises(AnsibleFilterError, match="format 'ifcfg' is not one it reads yet"):
+        kvm_network_parsed(SEED_NETPLAN, 'ifcfg')
+    assert kvm_network_parsed(SEED_INTERFACES_OVS, 'ifupdown')['kvm_network']['backend'] == 'openvswitch'
     with pytest.raises(AnsibleFilterError, match='is not valid YAML'):
         kvm_network_parsed('network: [')
+
+
+@pytest.mark.parametrize('name, data', [
+    ('seed000 linux bridge', SEED['linux_bridge']),
+    ('seed000 openvswitch', SEED['openvswitch']),
+    ('linux bond vlan', LINUX_BOND_VLAN),
+    ('linux plain', LINUX_PLAIN),
+    ('openvswitch seed', OVS_SEED),
+])
+def test_what_the_collection_renders_for_ifupdown_parses_back_to_the_same_model(name, data):
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.parsed import parse_ifupdown
+    model = normalise(without_labels(data), 'kvm1')
+    files = render(model, 'ifupdown', {'host': 'kvm1'})['files']
+    result = parse_ifupdown([(f['path'], f['content']) for f in files if not f['path'].endswith('.link')])
+    parsed = normalise(result['kvm_network'], 'kvm1')
+    # NIC names given by MAC live in .link files, not in the interfaces file.
+    for eth in model['ethernets'].values():
+        eth['match'] = {}
+    assert parsed == model
+
+
+# Seed 000's /etc/network/interfaces for Open vSwitch on Ubuntu, as the guide prints it (with its storage VLAN).
+SEED_INTERFACES_OVS = """# The loopback network interface
+auto lo
+iface lo inet loopback
+
+# The primary network interface
+iface eth0 inet manual
+iface eth1 inet manual
+iface eth2 inet manual
+iface eth3 inet manual
+
+auto cloudbr0
+allow-ovs cloudbr0
+iface cloudbr0 inet static
+  address 192.168.100.20
+  netmask 255.255.155.0
+  gateway 192.168.100.100
+  dns-nameserver 192.168.100.5
+  ovs_type OVSBridge
+  ovs_ports bond0
+
+allow-cloudbr0 bond0
+iface bond0 inet manual
+  ovs_bridge cloudbr0
+  ovs_type OVSBond
+  ovs_bonds eth0 eth1
+  ovs_option bond_mode=active-backup other_config:miimon=100
+
+auto cloudbr1
+allow-ovs cloudbr1
+iface cloudbr1 inet manual
+
+allow-cloudbr1 bond1
+iface bond1 inet manual
+  ovs_bridge cloudbr1
+  ovs_type OVSBond
+  ovs_bonds eth2 eth3
+  ovs_option bond_mode=active-backup other_config:miimon=100
+
+auto cloudbr100
+allow-cloudbr0 cloudbr100
+iface cloudbr100 inet static
+  address 10.0.100.20
+  netmask 255.255.255.0
+  ovs_type OVSIntPort
+  ovs_bridge cloudbr0
+  ovs_options tag=100
+"""
+
+
+def test_seed_000s_ovs_interfaces_file_parses_and_its_slips_are_named():
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.parsed import parse_ifupdown
+    result = parse_ifupdown([('/etc/network/interfaces', SEED_INTERFACES_OVS)])
+    model = result['kvm_network']
+    assert model['backend'] == 'openvswitch'
+    # ovs_option (not ovs_options) is not read by ifupdown's Open vSwitch scripts: the bonds keep OVS's defaults.
+    assert model['bonds']['bond0'] == {'interfaces': ['eth0', 'eth1'], 'mode': 'active-backup', 'miimon': 0}
+    assert model['bridges']['cloudbr100'] == {'uplink': 'bond0', 'vlan': 100, 'addresses': ['10.0.100.20/24']}
+    assert model['bridges']['cloudbr0']['gateway4'] == '192.168.100.100'
+    assert 'addresses' not in model['bridges']['cloudbr0']
+    # cloudbr1 has no OVSBridge stanza: bond1 names it, and ovs-vsctl add-br made it (the database keeps it).
+    assert model['bridges']['cloudbr1'] == {'uplink': 'bond1'} and 'cloudbr1' not in model['ethernets']
+    assert model['ethernets'] == {'eth0': {}, 'eth1': {}, 'eth2': {}, 'eth3': {}}
+    # Without its address (the netmask is a typo) cloudbr0's gateway is in no subnet: the model check says so.
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import ModelError
+    with pytest.raises(ModelError, match='gateway4 192.168.100.100 is in no subnet'):
+        normalise(model, 'kvm1')
+    left_out = result['left_out']
+    assert 'cloudbr0: netmask 255.255.155.0 is not a netmask (its ones are not contiguous): address 192.168.100.20 ' \
+        'left out (write the address with its prefix)' in left_out
+    assert 'bond0: ovs_option bond_mode=active-backup other_config:miimon=100 is not something kvm_network ' \
+        'expresses: left out' in left_out
+    assert any(line.startswith('bond1: ovs_option') for line in left_out)
