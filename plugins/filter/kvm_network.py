@@ -16,6 +16,7 @@ from ansible.module_utils.common.collections import is_sequence
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed as config_parser
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_ifcfg as ifcfg_parser
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_nm as nm_parser
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _front_door as front_door
 
 
@@ -53,7 +54,7 @@ def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, 
 def kvm_network_parsed(files, fmt='netplan'):
     """Configuration files turned into kvm_network offline: {kvm_network, left_out}."""
     parsers = {'netplan': config_parser.parse_netplan, 'ifupdown': config_parser.parse_ifupdown,
-               'ifcfg': ifcfg_parser.parse_ifcfg}
+               'ifcfg': ifcfg_parser.parse_ifcfg, 'networkmanager': nm_parser.parse_networkmanager}
     if fmt not in parsers:
         raise AnsibleFilterError('kvm_network_parsed: format %r is not one it reads yet (%s)' % (fmt, ', '.join(parsers)))
     if isinstance(files, dict):

@@ -163,8 +163,8 @@ def test_the_filter_takes_files_as_a_mapping_a_list_or_one_text():
     one = kvm_network_parsed(SEED_NETPLAN)
     assert kvm_network_parsed({'/etc/netplan/50-cloud-init.yaml': SEED_NETPLAN}) == one
     assert kvm_network_parsed([SEED_NETPLAN, SEED_NETPLAN_VLAN])['kvm_network']['bridges']['cloudbr100']['vlan'] == 100
-    with pytest.raises(AnsibleFilterError, match="format 'nmconnection' is not one it reads yet"):
-        kvm_network_parsed(SEED_NETPLAN, 'nmconnection')
+    with pytest.raises(AnsibleFilterError, match="format 'systemd-networkd' is not one it reads yet"):
+        kvm_network_parsed(SEED_NETPLAN, 'systemd-networkd')
     assert kvm_network_parsed(dict(seed_files('linux_bridge')), 'ifcfg')['kvm_network']['bonds']['bond1']['mode'] == \
         'active-backup'
     assert kvm_network_parsed(SEED_INTERFACES_OVS, 'ifupdown')['kvm_network']['backend'] == 'openvswitch'
@@ -315,3 +315,18 @@ def test_seed_000s_centos_files_parse_to_the_models_they_describe():
     assert model['bridges']['cloudbr0'] == {'uplink': 'bond0', 'addresses': ['192.168.100.20/24'],
                                             'gateway4': '192.168.100.1'}
     normalise(model, 'kvm1')
+
+
+@pytest.mark.parametrize('name, data', [
+    ('seed000 linux bridge', SEED['linux_bridge']),
+    ('seed000 openvswitch', SEED['openvswitch']),
+    ('linux bond vlan', LINUX_BOND_VLAN),
+    ('linux plain', LINUX_PLAIN),
+    ('openvswitch seed', OVS_SEED),
+])
+def test_what_the_collection_renders_for_networkmanager_parses_back_to_the_same_model(name, data):
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.parsed_nm import parse_networkmanager
+    model = normalise(without_labels(data), 'kvm1')
+    files = render(model, 'networkmanager', {'host': 'kvm1'})['files']
+    result = parse_networkmanager([(f['path'], f['content']) for f in files if f['path'].endswith('.nmconnection')])
+    assert normalise(result['kvm_network'], 'kvm1') == model
