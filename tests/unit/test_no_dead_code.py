@@ -19,8 +19,9 @@ READ_BY_ANSIBLE = {'DOCUMENTATION', 'EXAMPLES', 'RETURN', 'TRANSFERS_FILES', 'Mo
                    'FilterModule', 'filters', 'INFO_MODULE', 'FACTS', 'PORT'}
 # Not dead: ``dummy*`` are unpacking's unused halves (ansible-test's pylint refuses ``_``);
 # ``__defaults__`` gives a namedtuple defaults on Python 3.6; compare.KINDS is the documented list
-# of difference kinds that tests/unit/plugins/module_utils/test_verify.py holds every one to.
-NOT_DEAD = {'__defaults__', 'KINDS'}
+# of difference kinds that tests/unit/plugins/module_utils/test_verify.py holds every one to;
+# ``optionxform`` is the hook configparser calls on every key (set to keep keyfile keys' case).
+NOT_DEAD = {'__defaults__', 'KINDS', 'optionxform'}
 
 
 def test_plugins_have_no_dead_code():
