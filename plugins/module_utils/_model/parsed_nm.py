@@ -14,7 +14,7 @@ when it has a ``tag``) and their internal interfaces, which carry the IP configu
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import natural_key
 
 try:
     import configparser
@@ -235,8 +235,7 @@ def parse_networkmanager(texts):
         if section:
             model[key] = dict((k, section[k]) for k in sorted(section))
     for bond in model.get('bonds', {}).values():
-        bond['interfaces'] = sorted(bond['interfaces'], key=lambda n: [int(t) if t.isdigit() else t
-                                                                      for t in re.split(r'(\d+)', n)])
+        bond['interfaces'] = sorted(bond['interfaces'], key=natural_key)
     left_out.append('traffic_labels (management, guest, public, storage): CloudStack\'s, not in NetworkManager; '
                     'add them')
     return {'kvm_network': model, 'left_out': left_out}
