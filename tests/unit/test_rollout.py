@@ -47,7 +47,7 @@ def test_a_rollback_in_the_second_wave_stops_the_rollout(tmp_path):
     rc, out, log = rollout(tmp_path, [1, 2, 3], breaks=['kvm03'])
     assert rc != 0, out
     # The canary, then the second wave (kvm02, kvm03); kvm04..kvm06 are never touched.
-    assert log == ['change kvm01', 'change kvm02', 'change kvm03']
+    assert log[0] == 'change kvm01' and sorted(log[1:]) == ['change kvm02', 'change kvm03']
     assert 'rollout stopped after a wave that went wrong:' in out
     assert 'changed: kvm01, kvm02' in out
     assert 'rolled back: kvm03' in out
