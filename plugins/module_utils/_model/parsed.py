@@ -283,6 +283,25 @@ def _ovs_options(text):
     return out
 
 
+def ovs_bond(members, options):
+    """An Open vSwitch bond from its members' text and its ``bond_mode=... lacp=... other_config:...``
+    options (ifupdown's ovs_options, network-scripts' OVS_OPTIONS)."""
+    opts = _ovs_options(options)
+    bond = {'interfaces': (members or '').split(), 'mode': opts.get('bond_mode', 'active-backup'),
+            'miimon': (_int(opts.get('other_config:bond-miimon-interval'))
+                       if opts.get('other_config:bond-detect-mode') == 'miimon' else 0)}
+    if opts.get('lacp', 'off') != 'off':
+        bond['lacp'] = opts['lacp']
+    if opts.get('other_config:lacp-time'):
+        bond['lacp_rate'] = opts['other_config:lacp-time']
+    if opts.get('other_config:bond-primary'):
+        bond['primary'] = opts['other_config:bond-primary']
+    for key, column in (('updelay', 'bond_updelay'), ('downdelay', 'bond_downdelay')):
+        if opts.get(column) is not None:
+            bond[key] = _int(opts[column])
+    return bond
+
+
 def _mtu_of(options):
     mtu = _option(options, 'mtu')
     if mtu:
@@ -384,20 +403,7 @@ def parse_ifupdown(texts):
             kind = first(name, 'ovs_type')
             options = [o for s in by_name[name] for o in s[3]]
             if kind == 'OVSBond':
-                opts = _ovs_options(first(name, 'ovs_options'))
-                bond = {'interfaces': (first(name, 'ovs_bonds') or '').split(),
-                        'mode': opts.get('bond_mode', 'active-backup')}
-                if opts.get('lacp', 'off') != 'off':
-                    bond['lacp'] = opts['lacp']
-                bond['miimon'] = (_int(opts.get('other_config:bond-miimon-interval'))
-                                  if opts.get('other_config:bond-detect-mode') == 'miimon' else 0)
-                if opts.get('other_config:lacp-time'):
-                    bond['lacp_rate'] = opts['other_config:lacp-time']
-                if opts.get('other_config:bond-primary'):
-                    bond['primary'] = opts['other_config:bond-primary']
-                for key, column in (('updelay', 'bond_updelay'), ('downdelay', 'bond_downdelay')):
-                    if opts.get(column) is not None:
-                        bond[key] = _int(opts[column])
+                bond = ovs_bond(first(name, 'ovs_bonds'), first(name, 'ovs_options'))
                 bonds[name] = bond
                 for member in bond['interfaces']:
                     ethernets.setdefault(member, {})

@@ -19,6 +19,8 @@ import os
 import re
 import shlex
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.parsed import ovs_bond
+
 # Keys the model has no place for, harmless to drop (how the scripts run, not what the network is).
 QUIET = ('DEVICE', 'NAME', 'ONBOOT', 'NM_CONTROLLED', 'HOTPLUG', 'USERCTL', 'UUID', 'IPV4_FAILURE_FATAL',
          'IPV6INIT', 'IPV6_AUTOCONF', 'DEFROUTE', 'PEERDNS', 'PEERROUTES', 'IPV6_DEFROUTE', 'IPV6_PEERDNS',
@@ -168,19 +170,7 @@ def parse_ifcfg(texts):
                 bond['mtu'] = _int(conf['MTU'])
             bonds[name] = bond
         elif kind == 'OVSBond':
-            opts = dict(o.split('=', 1) for o in conf.get('OVS_OPTIONS', '').split() if '=' in o)
-            bond = {'interfaces': conf.get('BOND_IFACES', '').split(), 'mode': opts.get('bond_mode', 'active-backup'),
-                    'miimon': (_int(opts.get('other_config:bond-miimon-interval'))
-                               if opts.get('other_config:bond-detect-mode') == 'miimon' else 0)}
-            if opts.get('lacp', 'off') != 'off':
-                bond['lacp'] = opts['lacp']
-            if opts.get('other_config:lacp-time'):
-                bond['lacp_rate'] = opts['other_config:lacp-time']
-            if opts.get('other_config:bond-primary'):
-                bond['primary'] = opts['other_config:bond-primary']
-            for key, column in (('updelay', 'bond_updelay'), ('downdelay', 'bond_downdelay')):
-                if opts.get(column) is not None:
-                    bond[key] = _int(opts[column])
+            bond = ovs_bond(conf.get('BOND_IFACES'), conf.get('OVS_OPTIONS'))
             bonds[name] = bond
             for member in bond['interfaces']:
                 ethernets.setdefault(member, {})
