@@ -16,6 +16,9 @@ import yaml
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import normalise
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.parsed import ParseError, parse_netplan
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.renderers import render
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.test_render_ifupdown import (
+    SEED_OVS_INTERFACES,
+)
 from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.module_utils.test_verify import (
     LINUX_BOND_VLAN,
     LINUX_PLAIN,
@@ -186,54 +189,9 @@ def test_the_filter_takes_files_as_a_mapping_a_list_or_one_text():
 
 
 
-# Seed 000's /etc/network/interfaces for Open vSwitch on Ubuntu, as the guide prints it (with its storage VLAN).
-SEED_INTERFACES_OVS = """# The loopback network interface
-auto lo
-iface lo inet loopback
-
-# The primary network interface
-iface eth0 inet manual
-iface eth1 inet manual
-iface eth2 inet manual
-iface eth3 inet manual
-
-auto cloudbr0
-allow-ovs cloudbr0
-iface cloudbr0 inet static
-  address 192.168.100.20
-  netmask 255.255.155.0
-  gateway 192.168.100.100
-  dns-nameserver 192.168.100.5
-  ovs_type OVSBridge
-  ovs_ports bond0
-
-allow-cloudbr0 bond0
-iface bond0 inet manual
-  ovs_bridge cloudbr0
-  ovs_type OVSBond
-  ovs_bonds eth0 eth1
-  ovs_option bond_mode=active-backup other_config:miimon=100
-
-auto cloudbr1
-allow-ovs cloudbr1
-iface cloudbr1 inet manual
-
-allow-cloudbr1 bond1
-iface bond1 inet manual
-  ovs_bridge cloudbr1
-  ovs_type OVSBond
-  ovs_bonds eth2 eth3
-  ovs_option bond_mode=active-backup other_config:miimon=100
-
-auto cloudbr100
-allow-cloudbr0 cloudbr100
-iface cloudbr100 inet static
-  address 10.0.100.20
-  netmask 255.255.255.0
-  ovs_type OVSIntPort
-  ovs_bridge cloudbr0
-  ovs_options tag=100
-"""
+# Seed 000's /etc/network/interfaces for Open vSwitch on Ubuntu, as the guide prints it (with its storage
+# VLAN): the renderer's tests keep it.
+SEED_INTERFACES_OVS = SEED_OVS_INTERFACES
 
 
 def test_seed_000s_ovs_interfaces_file_parses_and_its_slips_are_named():
