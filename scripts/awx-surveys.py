@@ -1,10 +1,10 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: contributors to cloudstack_kvm.networking
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWX / Automation Platform job template surveys, generated from the roles' argument specs.
 
-    scripts/awx-surveys.py            write examples/awx/surveys/<template>.json
-    scripts/awx-surveys.py --check    fail when a written survey differs from what the specs give
+    python scripts/awx-surveys.py            write examples/awx/surveys/<template>.json
+    python scripts/awx-surveys.py --check    fail when a written survey differs from what the specs give
 
 Each job template asks the variables listed for it in TEMPLATES, each made a survey question from
 its entry in roles/<role>/meta/argument_specs.yml (description, type, default, choices), so a
@@ -177,7 +177,7 @@ def main(argv):
             fh.write(text)
         print('wrote %s' % os.path.relpath(path, ROOT))
     if stale:
-        print('stale (run scripts/awx-surveys.py): %s' % ', '.join(os.path.relpath(p, ROOT) for p in stale))
+        print('stale (run python scripts/awx-surveys.py): %s' % ', '.join(os.path.relpath(p, ROOT) for p in stale))
         return 1
     return 0
 

@@ -188,7 +188,6 @@ def test_the_filter_takes_files_as_a_mapping_a_list_or_one_text():
         kvm_network_parsed('network: [')
 
 
-
 # Seed 000's /etc/network/interfaces for Open vSwitch on Ubuntu, as the guide prints it (with its storage
 # VLAN): the renderer's tests keep it.
 SEED_INTERFACES_OVS = SEED_OVS_INTERFACES
@@ -217,7 +216,6 @@ def test_seed_000s_ovs_interfaces_file_parses_and_its_slips_are_named():
     assert 'bond0: ovs_option bond_mode=active-backup other_config:miimon=100 is not something kvm_network ' \
         'expresses: left out' in left_out
     assert any(line.startswith('bond1: ovs_option') for line in left_out)
-
 
 
 def seed_files(kind):
@@ -252,4 +250,3 @@ def test_seed_000s_centos_files_parse_to_the_models_they_describe():
     assert model['bridges']['cloudbr0'] == {'uplink': 'bond0', 'addresses': ['192.168.100.20/24'],
                                             'gateway4': '192.168.100.1'}
     normalise(model, 'kvm1')
-
