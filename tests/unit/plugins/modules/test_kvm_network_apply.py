@@ -540,10 +540,9 @@ def test_netplan_sets_bond_members_up_after_netplan_apply(tmp_path):
                                               [IP, 'link', 'set', 'dev', 'nic9', 'up']]
 
 
-def test_netplan_recreates_a_bond_whose_parameters_changed(tmp_path):
-    # systemd-networkd never changes an existing bond's mode, delays or primary (found on a lab VM by the
-    # change catalogue: the file said balance-xor, the bond stayed active-backup): the bond is deleted
-    # between netplan generate and netplan apply, which creates it again. Members and MTU change in place.
+def bonded_netplan_host(tmp_path):
+    """A netplan host converged with cloudbr0 on an active-backup bond0 of eth0 and eth1 (their
+    devices in /sys): the model's data."""
     data = copy.deepcopy(TWO_BRIDGES)
     data['bonds'] = {'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': 'active-backup'}}
     data['bridges'] = {'cloudbr0': {'uplink': 'bond0', 'addresses': ['198.51.100.11/24'], 'gateway4': '198.51.100.1'}}
@@ -552,6 +551,14 @@ def test_netplan_recreates_a_bond_whose_parameters_changed(tmp_path):
     apply(args_for(model_of(data), 'netplan', tmp_path), fake)
     for name in ('eth0', 'eth1', 'bond0'):
         os.makedirs(os.path.join(str(tmp_path), 'sys/class/net', name))
+    return data
+
+
+def test_netplan_recreates_a_bond_whose_parameters_changed(tmp_path):
+    # systemd-networkd never changes an existing bond's mode, delays or primary (found on a lab VM by the
+    # change catalogue: the file said balance-xor, the bond stayed active-backup): the bond is deleted
+    # between netplan generate and netplan apply, which creates it again. Members and MTU change in place.
+    data = bonded_netplan_host(tmp_path)
     members_up = [[IP, 'link', 'set', 'dev', 'eth0', 'up'], [IP, 'link', 'set', 'dev', 'eth1', 'up']]
     changed = copy.deepcopy(data)
     changed['bonds']['bond0'].update(mode='balance-xor', updelay=200)
@@ -567,14 +574,7 @@ def test_netplan_recreates_a_bond_whose_parameters_changed(tmp_path):
 def test_netplan_repairs_bond_parameters_that_drifted_by_recreating_the_bond(tmp_path):
     # A primary set by hand (or left by an older run): netplan apply would not remove it from the
     # existing bond, so the drift repair deletes the bond before netplan apply creates it again.
-    data = copy.deepcopy(TWO_BRIDGES)
-    data['bonds'] = {'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': 'active-backup'}}
-    data['bridges'] = {'cloudbr0': {'uplink': 'bond0', 'addresses': ['198.51.100.11/24'], 'gateway4': '198.51.100.1'}}
-    fake = expect_live(HostFake(), NOTHING)
-    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
-    apply(args_for(model_of(data), 'netplan', tmp_path), fake)
-    for name in ('eth0', 'eth1', 'bond0'):
-        os.makedirs(os.path.join(str(tmp_path), 'sys/class/net', name))
+    data = bonded_netplan_host(tmp_path)
     os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/cloudbr0/bridge'))
     os.makedirs(os.path.join(str(tmp_path), 'sys/class/net/cloudbr0/brif/bond0'))
     up = ['BROADCAST', 'UP', 'LOWER_UP']
