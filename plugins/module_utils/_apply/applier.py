@@ -199,7 +199,7 @@ class Applier(object):
 
     def _warn_link_files(self):
         """A changed systemd .link file that no live rename stands for takes effect at the next boot."""
-        live = set(r[k] for r in self.renames for k in ('from', 'to')) if self.params['activate'] else set()
+        live = set(r[k] for r in self.renames for k in ('from', 'to'))    # renames are planned only with activate
         for change in self.changes:
             if not change.path.endswith(LINK_SUFFIX) or change.action not in ('create', 'write', 'remove'):
                 continue
