@@ -49,6 +49,7 @@ if [ "${SKIP_LAB:-0}" != 1 ]; then
   # two cores under TCG.
   stage lab          make --no-print-directory lab-unit lab-test-containers
   stage safe_apply   make --no-print-directory lab-safe-apply     # + the change catalogue
+  stage libvirt      make --no-print-directory lab-libvirt        # libvirtd in two containers, TCG guests
   for scenario in network_containers modules_containers modules_vms network_vms network_vms_swapped; do
     [ -d "molecule/$scenario" ] && stage "$scenario" make --no-print-directory "molecule-$scenario"
   done

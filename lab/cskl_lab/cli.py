@@ -8,6 +8,7 @@ import os
 import sys
 
 from . import images
+from .images import FLAVOURS
 from .lab import TIERS, Lab, down_all, known_labs, leftovers
 from .util import LabError, log, require_root
 
@@ -30,6 +31,8 @@ def _lab_id(args, tier: str | None = None) -> str:
 
 def cmd_images(args) -> int:
     out = images.ensure_built(force=args.force)
+    if args.flavour:
+        out = images.ensure_flavour(args.flavour)
     ref = images.podman_image(out)
     m = images.manifest(out)
     print(json.dumps({"dir": str(out), "podman_image": ref, "key": m["key"], "kernel": m["kernel"]}, indent=1))
@@ -43,7 +46,7 @@ def cmd_up(args) -> int:
     else:
         names = [f"{args.prefix or DEFAULT_PREFIX[tier]}{i}" for i in range(1, args.hosts + 1)]
     lab = Lab(_lab_id(args, tier))
-    state = lab.up(tier, names, replace=args.replace, inband=args.inband, dhcp=args.dhcp)
+    state = lab.up(tier, names, replace=args.replace, inband=args.inband, dhcp=args.dhcp, flavour=args.flavour)
     if args.json:
         print(json.dumps(state, indent=1, sort_keys=True))
     else:
@@ -156,6 +159,7 @@ def main(argv=None) -> int:
 
     s = sub.add_parser("images", help="build (or reuse) the cached images and import the container image")
     s.add_argument("--force", action="store_true", help="rebuild even when cached")
+    s.add_argument("--flavour", choices=FLAVOURS, help="also build (or reuse) this flavour and import it instead")
     s.set_defaults(func=cmd_images)
 
     s = sub.add_parser("up", help="bring a lab up and write its Ansible inventory")
@@ -168,6 +172,8 @@ def main(argv=None) -> int:
     s.add_argument("--inband", action="store_true",
                    help="add the controller namespace (Ansible over the lab switch) and inventory-inband.yml")
     s.add_argument("--dhcp", action="store_true", help="in-band, with a DHCP server leasing each eth0 its address")
+    s.add_argument("--flavour", choices=FLAVOURS, default=os.environ.get("LAB_FLAVOUR") or None,
+                   help="container hosts from a flavour of the image (lab/flavours/NAME: libvirt = libvirtd, QEMU)")
     s.set_defaults(func=cmd_up)
 
     s = sub.add_parser("down", help="tear a lab down (all labs without --lab / $LAB_ID)")

@@ -100,6 +100,9 @@ CONTAINER_RUN_ARGS = [
     # only.
     "--security-opt", "unmask=/proc/sys",
 ]
+# What a flavour's hosts need beyond that. libvirt: without SYS_PTRACE a restarted libvirtd cannot
+# see its own dnsmasq (/proc/PID/exe), and the next network start fails "Address already in use".
+FLAVOUR_RUN_ARGS = {"libvirt": ["--cap-add", "SYS_PTRACE"]}
 
 
 class Lab:
@@ -147,9 +150,13 @@ class Lab:
 
     # ----------------------------------------------------------------- up
     def up(self, tier: str, names: list[str], replace: bool = False, inband: bool = False,
-           dhcp: bool = False) -> dict:
+           dhcp: bool = False, flavour: str | None = None) -> dict:
         if tier not in TIERS:
             raise LabError(f"tier {tier!r}: use one of {', '.join(TIERS)}")
+        if flavour and tier != "containers":
+            raise LabError(f"flavour {flavour!r} is for container hosts (the VM image has no flavours)")
+        if flavour and flavour not in images.FLAVOURS:
+            raise LabError(f"flavour {flavour!r}: use one of {', '.join(images.FLAVOURS)}")
         if not names:
             raise LabError("a lab needs at least one host")
         if len(names) > MAX_HOSTS[tier]:
@@ -181,6 +188,8 @@ class Lab:
                 "hosts": {},
                 "inventory": str(self.dir / "inventory.yml"),
             }
+            if flavour:
+                self.state["flavour"] = flavour
             if inband or dhcp:
                 self.state["inband"] = dict(CONTROLLER, netns=self.ctl_ns, dhcp=dhcp,
                                             inventory=str(self.dir / "inventory-inband.yml"))
@@ -194,7 +203,8 @@ class Lab:
                     self._controller_up()
                 self._peer_start(podman_ref)
                 if tier == "containers":
-                    self._containers_up(names, podman_ref)
+                    host_ref = images.podman_image(images.ensure_flavour(flavour)) if flavour else podman_ref
+                    self._containers_up(names, host_ref)
                 else:
                     self._vms_up(names, image_dir)
                 self._peer_wait()
@@ -239,11 +249,12 @@ class Lab:
         ip("-n", self.sw, "link", "set", port, "master", SWITCH_BRIDGE, "up")
 
     def _podman_run(self, name: str, hostname: str, netns: str, ref: str, role: str) -> None:
+        extra = FLAVOUR_RUN_ARGS.get(self.state.get("flavour"), []) if role == "host" else []
         podman(
             "run", "-d", "--name", name, "--hostname", hostname,
             "--label", f"{LABEL}={self.id}", "--label", f"{LABEL_ROLE}={role}",
             "--network", f"ns:/run/netns/{netns}",
-            *CONTAINER_RUN_ARGS, ref,
+            *CONTAINER_RUN_ARGS, *extra, ref,
             timeout=120,
         )
 
@@ -607,6 +618,7 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
                 "vars": {
                     "lab_id": s["id"], "lab_tier": s["tier"], "lab_state_file": str(self.state_file),
                     "lab_cli": str(REPO_ROOT / "lab" / "lab"), "lab_peer": dict(PEER),
+                    **({"lab_flavour": s["flavour"]} if s.get("flavour") else {}),
                 },
                 "children": {f"lab_{s['tier']}": {"hosts": {n: None for n in hosts}}},
                 "hosts": hosts,

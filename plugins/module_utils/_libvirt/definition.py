@@ -188,8 +188,10 @@ def _dns(chk, where, value):
             continue
         names = [str(n) for n in as_list(chk, at, 'names', item.get('names'))]
         bad = [n for n in names if not DOMAIN_RE.match(n)]
-        if bad or not names:
-            chk.add(at, 'names %s are not host names' % (bad or 'is empty'), 'give one or more host names')
+        if not names:
+            chk.add(at, 'names is empty', 'give one or more host names')
+        elif bad:
+            chk.add(at, 'names %s are not host names' % ', '.join(bad), 'give host names such as gw.example')
             continue
         hosts.append({'ip': ip, 'names': sorted(set(names))})
     return {'hosts': sorted(hosts, key=lambda h: ipaddress.ip_address(h['ip']))}

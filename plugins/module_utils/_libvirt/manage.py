@@ -150,7 +150,9 @@ class Networks(object):
                 'kvm_libvirt_allow_restart: true (the module plugs them back) in a maintenance window, or stop '
                 'the guests first')
             if not self.check:
-                net = self.conn.networkDefineXML(netxml.render(wanted))
+                # Replacing a definition must carry the network's UUID: without one libvirt makes up
+                # another and refuses ("network ... already exists with uuid ...").
+                net = self.conn.networkDefineXML(_with_uuid(netxml.render(wanted), net.UUIDString()))
                 if active:
                     net.destroy()
                     net.create()
@@ -216,6 +218,18 @@ class Networks(object):
         changed = any(e['action'] != 'unchanged' for e in self.report.values())
         return {'changed': changed, 'networks': self.report, 'commands': self.commands, 'diff': self.diff,
                 'owned': sorted(owned)}
+
+
+def _with_uuid(xml, uuid):
+    """The network XML ``xml`` with ``<uuid>`` set right after its name."""
+    root = ET.fromstring(xml)
+    for old in root.findall('uuid'):
+        root.remove(old)
+    element = ET.Element('uuid')
+    element.text = uuid
+    names = [index for index, child in enumerate(root) if child.tag == 'name']
+    root.insert(names[0] + 1 if names else 0, element)
+    return netxml.to_text(root)
 
 
 def _lines(canonical):

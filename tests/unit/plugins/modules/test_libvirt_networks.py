@@ -38,7 +38,8 @@ class FakeNetwork(object):
     @staticmethod
     def _as_libvirt_stores(xml):
         root = ET.fromstring(xml)
-        ET.SubElement(root, 'uuid').text = '3e3fce45-4f53-4fa7-bb32-11f34168b82b'
+        if root.find('uuid') is None:   # libvirt makes one up for a new network
+            ET.SubElement(root, 'uuid').text = '3e3fce45-4f53-4fa7-bb32-%012x' % len(xml)
         if root.find('bridge') is not None and root.find('forward') is None or \
                 (root.find('forward') is not None and root.find('forward').get('mode') in ('nat', 'route')):
             ET.SubElement(root, 'mac', address='52:54:00:35:55:2d')
@@ -48,6 +49,9 @@ class FakeNetwork(object):
 
     def name(self):
         return ET.fromstring(self.stored).findtext('name')
+
+    def UUIDString(self):
+        return ET.fromstring(self.stored).findtext('uuid')
 
     def XMLDesc(self, flags=0):
         return self.stored
@@ -113,6 +117,9 @@ class FakeConn(object):
         name = ET.fromstring(xml).findtext('name')
         old = self.networks.get(name)
         net = FakeNetwork(self, xml)
+        if old is not None and net.UUIDString() != old.UUIDString():
+            # what libvirt 9.0 answers (network_conf.c, virNetworkObjAssignDef)
+            raise LibvirtError("operation failed: network '%s' already exists with uuid %s" % (name, old.UUIDString()))
         if old is not None:
             net.active, net.auto, net.calls, net.updates = old.active, old.auto, old.calls, old.updates
         net.calls.append('define')

@@ -1,0 +1,322 @@
+"""libvirt networks on a real libvirtd (issue 21): playbooks/libvirt_networks.yml against two lab
+containers of the `libvirt` flavour (lab/flavours/libvirt: Debian's libvirtd and QEMU), with guests
+that are QEMU TCG domains booting the Debian cloud kernel and a busybox initramfs which leases an
+address by DHCP, answers ping and pings the lab peer (its console is the domain's serial log).
+
+gn-lb has Linux bridges (netplan) and the NAT, isolated, routed and bridge networks; gn-ovs Open
+vSwitch (userspace datapath) and a network with VLAN portgroups. The tests run in order on one lab
+(`make lab-libvirt`; LIBVIRT_LAB_KEEP=1 keeps it up and reuses it).
+"""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from inband import ENV, REPO  # noqa: E402  pylint: disable=wrong-import-position
+from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
+
+LAB_ID = os.environ.get("LIBVIRT_LAB", "guestnet")
+HOSTS = ("gn-lb", "gn-ovs")
+PEER = "198.51.100.254"
+GUEST_MAC = "52:54:00:aa:00:01"
+GUEST_NAT_ADDRESS = "203.0.113.5"
+SERIAL = "/var/log/libvirt/qemu/{}-serial.log"
+
+MODELS = {
+    "gn-lb": {
+        "kvm_network_renderer": "netplan",
+        "kvm_network": {
+            "backend": "linux_bridge",
+            "ethernets": {"eth0": {}, "eth1": {}},
+            "bridges": {"cloudbr0": {"uplink": "eth0", "addresses": ["198.51.100.11/24"]},
+                        "cloudbr1": {"uplink": "eth1"}},
+            "traffic_labels": {"management": "cloudbr0", "guest": "cloudbr1"},
+        },
+    },
+    "gn-ovs": {
+        "kvm_network_renderer": "ifupdown",
+        "kvm_network": {
+            "backend": "openvswitch",
+            "ovs": {"datapath_type": "netdev"},
+            "ethernets": {"eth0": {}, "eth1": {}},
+            "bridges": {"cloudbr0": {"uplink": "eth0", "addresses": ["198.51.100.12/24"]},
+                        "cloudbr1": {"uplink": "eth1"}},
+            "traffic_labels": {"management": "cloudbr0", "guest": "cloudbr1"},
+        },
+    },
+}
+
+
+def nat(**changes):
+    network = {"name": "nat0", "kind": "nat", "bridge": "virbr10", "stp": False, "domain": "lab.example",
+               "ips": [{"address": "203.0.113.1/26",
+                        "dhcp": {"ranges": [{"start": "203.0.113.10", "end": "203.0.113.20"}],
+                                 "hosts": [{"mac": GUEST_MAC, "ip": GUEST_NAT_ADDRESS, "name": "g1"}]}}],
+               "dns": {"hosts": [{"ip": "203.0.113.1", "names": ["gateway.lab.example"]}]}}
+    network.update(changes)
+    return network
+
+
+ISOLATED = {"name": "isolated0", "kind": "isolated", "bridge": "virbr11", "stp": False,
+            "ips": [{"address": "203.0.113.65/26",
+                     "dhcp": {"ranges": [{"start": "203.0.113.70", "end": "203.0.113.80"}]}}]}
+ROUTED = {"name": "scratch", "kind": "routed", "bridge": "virbr12", "stp": False,
+          "ips": [{"address": "203.0.113.193/27"}]}
+BRIDGED = {"name": "lan", "kind": "bridge", "bridge": "cloudbr1"}
+
+
+def ovs(vlan_200=200):
+    return {"name": "ovsnet", "kind": "openvswitch", "bridge": "cloudbr1",
+            "portgroups": [{"name": "vlan-100", "vlan": 100, "default": True},
+                           {"name": "vlan-200", "vlan": vlan_200}]}
+
+
+class GuestLab:
+    def __init__(self, lab):
+        self.lab = lab
+        self.dir = Path(tempfile.mkdtemp(prefix="libvirt-lab-"))
+
+    def sh(self, host, script, check=True, timeout=120):
+        proc = self.lab.exec(host, ["sh", "-c", script], timeout=timeout)
+        if check:
+            assert proc.returncode == 0, f"{host}: {script}: {proc.stdout}{proc.stderr}"
+        return proc.stdout
+
+    def inventory(self, networks, **extra):
+        hosts = {}
+        for host, model in MODELS.items():
+            hosts[host] = dict(model, kvm_network_confirm_timeout=30, **extra)
+            if host in networks:
+                hosts[host]["kvm_libvirt_networks"] = networks[host]
+        path = self.dir / f"inventory-{time.monotonic_ns()}.yml"
+        path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+        return path
+
+    def play(self, playbook, inventory, *args):
+        """(exit status, the json callback's document or None, the raw output)."""
+        argv = ["ansible-playbook", "-i", self.lab.state["inventory"], "-i", str(inventory),
+                str(REPO / "playbooks" / playbook), *args]
+        env = dict(ENV, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900, check=False)
+        try:
+            document = json.loads(proc.stdout)
+        except ValueError:
+            document = None
+        return proc.returncode, document, proc.stdout + proc.stderr
+
+    def networks(self, inventory, *args, expect_rc=0):
+        """Run playbooks/libvirt_networks.yml; the module's result per host, and the play's stats."""
+        rc, document, output = self.play("libvirt_networks.yml", inventory, *args)
+        assert rc == expect_rc, output[-6000:]
+        results = {}
+        for play in document["plays"]:
+            for task in play["tasks"]:
+                if task["task"]["name"].endswith("Bring the host's libvirt networks to kvm_libvirt_networks"):
+                    results.update(task["hosts"])
+        return results, document["stats"], output
+
+    def net_names(self, host):
+        out = self.sh(host, "virsh -q net-list --all --name")
+        return sorted(n for n in out.split() if n != "default")
+
+    def dnsmasq_pid(self, host, network):
+        return self.sh(host, f"cat /run/libvirt/network/{network}.pid").strip()
+
+    # -- guests ---------------------------------------------------------------------------------
+    def start_guest(self, host, name, interfaces, ping=None):
+        """A diskless TCG domain; `interfaces` are (network, portgroup or None, mac or None)."""
+        cmdline = "console=ttyS0 panic=-1" + (f" cskl.ping={ping}" if ping else "")
+        nics = ""
+        for network, portgroup, mac in interfaces:
+            source = f"<source network='{network}'" + (f" portgroup='{portgroup}'" if portgroup else "") + "/>"
+            nics += ("<interface type='network'>" + source + (f"<mac address='{mac}'/>" if mac else "")
+                     + "<model type='virtio'/></interface>")
+        xml = (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>192</memory><vcpu>1</vcpu>"
+               "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>/var/lib/cskl-guest/vmlinuz</kernel>"
+               f"<initrd>/var/lib/cskl-guest/initrd.img</initrd><cmdline>{cmdline}</cmdline></os>"
+               "<on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash>"
+               f"<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>{nics}"
+               f"<serial type='file'><source path='{SERIAL.format(name)}'/><target port='0'/></serial>"
+               "<memballoon model='none'/></devices></domain>")
+        encoded = base64.b64encode(xml.encode()).decode()
+        self.sh(host, f"echo {encoded} | base64 -d > /tmp/{name}.xml && virsh -q define /tmp/{name}.xml"
+                      f" && virsh -q start {name}")
+
+    def guest_devs(self, host, name):
+        """{network: [target dev, ...]} of a running domain."""
+        root = ET.fromstring(self.sh(host, f"virsh dumpxml {name}"))
+        devs = {}
+        for iface in root.findall("./devices/interface"):
+            devs.setdefault(iface.find("source").get("network"), []).append(iface.find("target").get("dev"))
+        return devs
+
+    def console(self, host, name):
+        return self.sh(host, f"cat {SERIAL.format(name)} 2>/dev/null || true")
+
+    def wait_console(self, host, name, text, after=0, timeout=240):
+        """Wait until the guest's console has `text` after character `after`; the console."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.console(host, name)
+            if text in out[after:]:
+                return out
+            assert time.monotonic() < deadline, f"guest {name} on {host} never printed {text!r}:\n{out[-3000:]}"
+            time.sleep(2)
+
+    def master_of(self, host, dev):
+        data = json.loads(self.sh(host, f"ip -j link show dev {dev}"))
+        return data[0].get("master")
+
+
+@pytest.fixture(scope="module")
+def guestnet():
+    lab = Lab(LAB_ID)
+    keep = os.environ.get("LIBVIRT_LAB_KEEP")
+    reuse = keep and lab.state_file.exists()
+    if reuse:
+        lab.load()
+    else:
+        lab.up("containers", list(HOSTS), replace=True, flavour="libvirt")
+    gl = GuestLab(lab)
+    try:
+        if not reuse:
+            # netplan's backend, as the installer of an Ubuntu server leaves it
+            gl.sh("gn-lb", "systemctl enable -q --now systemd-networkd")
+            rc, _, output = gl.play("network.yml", gl.inventory({}))
+            assert rc == 0, output[-6000:]
+            for host in HOSTS:
+                gl.sh(host, "systemctl is-active -q libvirtd || systemctl start libvirtd")
+        yield gl
+    finally:
+        if not keep:
+            lab.down()
+
+
+def test_a_check_run_changes_nothing(guestnet):
+    inventory = guestnet.inventory({"gn-lb": [nat(), ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs()]})
+    results, stats, output = guestnet.networks(inventory, "--check", "--diff")
+    for host in HOSTS:
+        assert stats[host]["changed"] >= 1, output[-4000:]
+        assert guestnet.net_names(host) == [], f"--check defined networks on {host}"
+    assert sorted(results["gn-lb"]["networks"]) == ["isolated0", "lan", "nat0", "scratch"]
+    assert all(e["action"] == "created" for e in results["gn-lb"]["networks"].values())
+    assert "virbr10" in output, "the diff shows the network XML to be defined"
+
+
+def test_b_networks_defined_started_then_unchanged(guestnet):
+    inventory = guestnet.inventory({"gn-lb": [nat(), ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs()]})
+    guestnet.networks(inventory)
+    assert guestnet.net_names("gn-lb") == ["isolated0", "lan", "nat0", "scratch"]
+    assert guestnet.net_names("gn-ovs") == ["ovsnet"]
+    for host, names in (("gn-lb", ("nat0", "isolated0", "scratch", "lan")), ("gn-ovs", ("ovsnet",))):
+        for name in names:
+            info = guestnet.sh(host, f"virsh net-info {name}")
+            assert "Active:         yes" in info and "Autostart:      yes" in info, info
+    isolated = ET.fromstring(guestnet.sh("gn-lb", "virsh net-dumpxml isolated0"))
+    assert isolated.find("forward") is None, "an isolated network has no <forward>"
+    assert ET.fromstring(guestnet.sh("gn-lb", "virsh net-dumpxml nat0")).find("forward").get("mode") == "nat"
+    # libvirt's defaults (uuid, mac, the <ip> of a bridge network...) are no difference
+    _, stats, output = guestnet.networks(inventory)
+    assert all(stats[h]["changed"] == 0 for h in HOSTS), output[-4000:]
+
+
+def test_c_nat_guest_leases_and_reaches_out(guestnet):
+    guestnet.start_guest("gn-lb", "g1", [("nat0", None, GUEST_MAC), ("isolated0", None, None)], ping=PEER)
+    console = guestnet.wait_console("gn-lb", "g1", f"CSKL-PING-OK {PEER}")
+    # the static DHCP host, its router the NAT network's address; the isolated network gives no router
+    assert f"CSKL-LEASE eth0 {GUEST_NAT_ADDRESS}/26 router 203.0.113.1" in console, console[-3000:]
+    assert "CSKL-LEASE eth1 203.0.113.7" in console or "CSKL-LEASE eth1 203.0.113.8" in console, console[-3000:]
+    assert "router none" in [line for line in console.splitlines() if "CSKL-LEASE eth1" in line][0]
+    guestnet.sh("gn-lb", f"ping -c 2 -W 2 {GUEST_NAT_ADDRESS}")
+
+
+def test_d_live_updates_keep_guests_attached(guestnet):
+    dev = guestnet.guest_devs("gn-lb", "g1")["nat0"][0]
+    # a static DHCP host and a portgroup's VLAN: dnsmasq re-reads its hosts file (same PID)
+    before_pid = guestnet.dnsmasq_pid("gn-lb", "nat0")
+    with_host = nat()
+    with_host["ips"][0]["dhcp"]["hosts"].append({"mac": "52:54:00:aa:00:02", "ip": "203.0.113.6", "name": "g2"})
+    inventory = guestnet.inventory({"gn-lb": [with_host, ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs(201)]})
+    results, _, output = guestnet.networks(inventory, "--diff")
+    entry = results["gn-lb"]["networks"]["nat0"]
+    assert (entry["action"], [u["section"] for u in entry["updates"]]) == ("updated", ["ip-dhcp-host"]), output[-4000:]
+    assert results["gn-ovs"]["networks"]["ovsnet"]["action"] == "updated"
+    assert guestnet.dnsmasq_pid("gn-lb", "nat0") == before_pid, "adding a DHCP host restarted dnsmasq"
+    stored = ET.fromstring(guestnet.sh("gn-ovs", "virsh net-dumpxml --inactive ovsnet"))
+    tags = {pg.get("name"): pg.find("./vlan/tag").get("id") for pg in stored.findall("portgroup")}
+    assert tags == {"vlan-100": "100", "vlan-200": "201"}
+    # a DHCP range: libvirt restarts dnsmasq itself (bridge_driver.c, networkUpdate: ranges are on
+    # its command line), the bridge and the guests' taps stay
+    wider = dict(with_host)
+    wider["ips"] = [dict(with_host["ips"][0], dhcp=dict(with_host["ips"][0]["dhcp"],
+                                                         ranges=[{"start": "203.0.113.10", "end": "203.0.113.30"}]))]
+    inventory = guestnet.inventory({"gn-lb": [wider, ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs(201)]})
+    results, _, output = guestnet.networks(inventory, "--diff")
+    entry = results["gn-lb"]["networks"]["nat0"]
+    assert entry["action"] == "updated", output[-4000:]
+    assert sorted(u["command"] for u in entry["updates"]) == ["add-last", "delete"]
+    assert guestnet.master_of("gn-lb", dev) == "virbr10"
+    live = ET.fromstring(guestnet.sh("gn-lb", "virsh net-dumpxml nat0"))
+    assert [(r.get("start"), r.get("end")) for r in live.findall("./ip/dhcp/range")] == [("203.0.113.10", "203.0.113.30")]
+    assert [h.get("ip") for h in live.findall("./ip/dhcp/host")] == [GUEST_NAT_ADDRESS, "203.0.113.6"]
+    _, stats, output = guestnet.networks(inventory)
+    assert all(stats[h]["changed"] == 0 for h in HOSTS), output[-4000:]
+    guestnet.sh("gn-lb", f"ping -c 2 -W 2 {GUEST_NAT_ADDRESS}")
+
+
+def test_e_restart_refused_without_consent_then_guest_plugged_back(guestnet):
+    dev = guestnet.guest_devs("gn-lb", "g1")["nat0"][0]
+    changed_nat = nat(domain="guests.example")
+    changed_nat["ips"][0]["dhcp"]["ranges"] = [{"start": "203.0.113.10", "end": "203.0.113.30"}]
+    changed_nat["ips"][0]["dhcp"]["hosts"].append({"mac": "52:54:00:aa:00:02", "ip": "203.0.113.6", "name": "g2"})
+    networks = {"gn-lb": [changed_nat, ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs(201)]}
+    _, _, output = guestnet.networks(guestnet.inventory(networks), expect_rc=2)
+    assert "nat0" in output and f"g1 ({dev})" in output and "kvm_libvirt_allow_restart" in output, output[-4000:]
+    stored = ET.fromstring(guestnet.sh("gn-lb", "virsh net-dumpxml --inactive nat0"))
+    assert stored.find("domain").get("name") == "lab.example", "a refused restart changed the definition"
+    seen = len(guestnet.console("gn-lb", "g1"))
+    results, _, output = guestnet.networks(guestnet.inventory(networks, kvm_libvirt_allow_restart=True))
+    entry = results["gn-lb"]["networks"]["nat0"]
+    assert entry["action"] == "restarted", output[-4000:]
+    assert [(r["domain"], r["dev"], r["bridge"]) for r in entry["reattached"]] == [("g1", dev, "virbr10")]
+    assert guestnet.master_of("gn-lb", dev) == "virbr10"
+    guestnet.sh("gn-lb", f"ping -c 2 -W 2 {GUEST_NAT_ADDRESS}")
+    guestnet.wait_console("gn-lb", "g1", f"CSKL-PING-OK {PEER}", after=seen, timeout=60)
+    assert guestnet.sh("gn-lb", "virsh domstate g1").strip() == "running"
+
+
+def test_f_ovs_guest_gets_port_with_portgroup_tag(guestnet):
+    guestnet.start_guest("gn-ovs", "g3", [("ovsnet", "vlan-200", None), ("ovsnet", None, None)])
+    tagged, default = guestnet.guest_devs("gn-ovs", "g3")["ovsnet"]
+    for dev, tag in ((tagged, "201"), (default, "100")):
+        assert guestnet.sh("gn-ovs", f"ovs-vsctl port-to-br {dev}").strip() == "cloudbr1"
+        assert guestnet.sh("gn-ovs", f"ovs-vsctl get Port {dev} tag").strip() == tag
+    guestnet.sh("gn-ovs", "virsh -q destroy g3 && virsh -q undefine g3")
+
+
+def test_g_dropped_network_removed_and_bad_list_refused(guestnet):
+    changed_nat = nat(domain="guests.example")
+    changed_nat["ips"][0]["dhcp"]["ranges"] = [{"start": "203.0.113.10", "end": "203.0.113.30"}]
+    changed_nat["ips"][0]["dhcp"]["hosts"].append({"mac": "52:54:00:aa:00:02", "ip": "203.0.113.6", "name": "g2"})
+    kept = {"gn-lb": [changed_nat, ISOLATED, BRIDGED], "gn-ovs": [ovs(201)]}
+    results, _, output = guestnet.networks(guestnet.inventory(kept))
+    assert results["gn-lb"]["networks"]["scratch"]["action"] == "removed", output[-4000:]
+    assert guestnet.net_names("gn-lb") == ["isolated0", "lan", "nat0"]
+    assert guestnet.sh("gn-lb", "ip link show virbr12", check=False) == ""
+    # an unknown bridge fails on the controller, naming it; the host keeps its networks
+    bad = dict(kept, **{"gn-lb": kept["gn-lb"] + [{"name": "lan2", "kind": "bridge", "bridge": "cloudbr9"}]})
+    _, _, output = guestnet.networks(guestnet.inventory(bad), expect_rc=2)
+    assert "cloudbr9" in output and "lan2" in output, output[-4000:]
+    assert guestnet.net_names("gn-lb") == ["isolated0", "lan", "nat0"]
+    guestnet.sh("gn-lb", "virsh -q destroy g1 && virsh -q undefine g1")
