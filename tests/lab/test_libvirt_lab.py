@@ -9,6 +9,7 @@ vSwitch (userspace datapath) and a network with VLAN portgroups. The tests run i
 """
 
 import base64
+import copy
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -116,15 +118,18 @@ class GuestLab:
         return proc.returncode, document, proc.stdout + proc.stderr
 
     def networks(self, inventory, *args, expect_rc=0):
-        """Run playbooks/libvirt_networks.yml; the module's result per host, and the play's stats."""
+        """Run playbooks/libvirt_networks.yml: the module's result per host (.results), the play's
+        stats (.stats) and its output (.output)."""
         rc, document, output = self.play("libvirt_networks.yml", inventory, *args)
         assert rc == expect_rc, output[-6000:]
+        if document is None:
+            return SimpleNamespace(results={}, stats={}, output=output)
         results = {}
         for play in document["plays"]:
             for task in play["tasks"]:
                 if task["task"]["name"].endswith("Bring the host's libvirt networks to kvm_libvirt_networks"):
                     results.update(task["hosts"])
-        return results, document["stats"], output
+        return SimpleNamespace(results=results, stats=document["stats"], output=output)
 
     def net_names(self, host):
         out = self.sh(host, "virsh -q net-list --all --name")
@@ -193,8 +198,8 @@ def guestnet():
         if not reuse:
             # netplan's backend, as the installer of an Ubuntu server leaves it
             gl.sh("gn-lb", "systemctl enable -q --now systemd-networkd")
-            rc, _, output = gl.play("network.yml", gl.inventory({}))
-            assert rc == 0, output[-6000:]
+            rc, document, output = gl.play("network.yml", gl.inventory({}))
+            assert rc == 0 and document["stats"], output[-6000:]
             for host in HOSTS:
                 gl.sh(host, "systemctl is-active -q libvirtd || systemctl start libvirtd")
         yield gl
@@ -205,13 +210,13 @@ def guestnet():
 
 def test_a_check_run_changes_nothing(guestnet):
     inventory = guestnet.inventory({"gn-lb": [nat(), ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs()]})
-    results, stats, output = guestnet.networks(inventory, "--check", "--diff")
+    run = guestnet.networks(inventory, "--check", "--diff")
     for host in HOSTS:
-        assert stats[host]["changed"] >= 1, output[-4000:]
+        assert run.stats[host]["changed"] >= 1, run.output[-4000:]
         assert guestnet.net_names(host) == [], f"--check defined networks on {host}"
-    assert sorted(results["gn-lb"]["networks"]) == ["isolated0", "lan", "nat0", "scratch"]
-    assert all(e["action"] == "created" for e in results["gn-lb"]["networks"].values())
-    assert "virbr10" in output, "the diff shows the network XML to be defined"
+    assert sorted(run.results["gn-lb"]["networks"]) == ["isolated0", "lan", "nat0", "scratch"]
+    assert all(e["action"] == "created" for e in run.results["gn-lb"]["networks"].values())
+    assert "virbr10" in run.output, "the diff shows the network XML to be defined"
 
 
 def test_b_networks_defined_started_then_unchanged(guestnet):
@@ -227,8 +232,8 @@ def test_b_networks_defined_started_then_unchanged(guestnet):
     assert isolated.find("forward") is None, "an isolated network has no <forward>"
     assert ET.fromstring(guestnet.sh("gn-lb", "virsh net-dumpxml nat0")).find("forward").get("mode") == "nat"
     # libvirt's defaults (uuid, mac, the <ip> of a bridge network...) are no difference
-    _, stats, output = guestnet.networks(inventory)
-    assert all(stats[h]["changed"] == 0 for h in HOSTS), output[-4000:]
+    run = guestnet.networks(inventory)
+    assert all(run.stats[h]["changed"] == 0 for h in HOSTS), run.output[-4000:]
 
 
 def test_c_nat_guest_leases_and_reaches_out(guestnet):
@@ -248,30 +253,29 @@ def test_d_live_updates_keep_guests_attached(guestnet):
     with_host = nat()
     with_host["ips"][0]["dhcp"]["hosts"].append({"mac": "52:54:00:aa:00:02", "ip": "203.0.113.6", "name": "g2"})
     inventory = guestnet.inventory({"gn-lb": [with_host, ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs(201)]})
-    results, _, output = guestnet.networks(inventory, "--diff")
-    entry = results["gn-lb"]["networks"]["nat0"]
-    assert (entry["action"], [u["section"] for u in entry["updates"]]) == ("updated", ["ip-dhcp-host"]), output[-4000:]
-    assert results["gn-ovs"]["networks"]["ovsnet"]["action"] == "updated"
+    run = guestnet.networks(inventory, "--diff")
+    entry = run.results["gn-lb"]["networks"]["nat0"]
+    assert (entry["action"], [u["section"] for u in entry["updates"]]) == ("updated", ["ip-dhcp-host"]), run.output[-4000:]
+    assert run.results["gn-ovs"]["networks"]["ovsnet"]["action"] == "updated"
     assert guestnet.dnsmasq_pid("gn-lb", "nat0") == before_pid, "adding a DHCP host restarted dnsmasq"
     stored = ET.fromstring(guestnet.sh("gn-ovs", "virsh net-dumpxml --inactive ovsnet"))
     tags = {pg.get("name"): pg.find("./vlan/tag").get("id") for pg in stored.findall("portgroup")}
     assert tags == {"vlan-100": "100", "vlan-200": "201"}
     # a DHCP range: libvirt restarts dnsmasq itself (bridge_driver.c, networkUpdate: ranges are on
     # its command line), the bridge and the guests' taps stay
-    wider = dict(with_host)
-    wider["ips"] = [dict(with_host["ips"][0], dhcp=dict(with_host["ips"][0]["dhcp"],
-                                                         ranges=[{"start": "203.0.113.10", "end": "203.0.113.30"}]))]
+    wider = copy.deepcopy(with_host)
+    wider["ips"][0]["dhcp"]["ranges"] = [{"start": "203.0.113.10", "end": "203.0.113.30"}]
     inventory = guestnet.inventory({"gn-lb": [wider, ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs(201)]})
-    results, _, output = guestnet.networks(inventory, "--diff")
-    entry = results["gn-lb"]["networks"]["nat0"]
-    assert entry["action"] == "updated", output[-4000:]
+    run = guestnet.networks(inventory, "--diff")
+    entry = run.results["gn-lb"]["networks"]["nat0"]
+    assert entry["action"] == "updated", run.output[-4000:]
     assert sorted(u["command"] for u in entry["updates"]) == ["add-last", "delete"]
     assert guestnet.master_of("gn-lb", dev) == "virbr10"
     live = ET.fromstring(guestnet.sh("gn-lb", "virsh net-dumpxml nat0"))
     assert [(r.get("start"), r.get("end")) for r in live.findall("./ip/dhcp/range")] == [("203.0.113.10", "203.0.113.30")]
     assert [h.get("ip") for h in live.findall("./ip/dhcp/host")] == [GUEST_NAT_ADDRESS, "203.0.113.6"]
-    _, stats, output = guestnet.networks(inventory)
-    assert all(stats[h]["changed"] == 0 for h in HOSTS), output[-4000:]
+    run = guestnet.networks(inventory)
+    assert all(run.stats[h]["changed"] == 0 for h in HOSTS), run.output[-4000:]
     guestnet.sh("gn-lb", f"ping -c 2 -W 2 {GUEST_NAT_ADDRESS}")
 
 
@@ -281,14 +285,15 @@ def test_e_restart_refused_without_consent_then_guest_plugged_back(guestnet):
     changed_nat["ips"][0]["dhcp"]["ranges"] = [{"start": "203.0.113.10", "end": "203.0.113.30"}]
     changed_nat["ips"][0]["dhcp"]["hosts"].append({"mac": "52:54:00:aa:00:02", "ip": "203.0.113.6", "name": "g2"})
     networks = {"gn-lb": [changed_nat, ISOLATED, ROUTED, BRIDGED], "gn-ovs": [ovs(201)]}
-    _, _, output = guestnet.networks(guestnet.inventory(networks), expect_rc=2)
-    assert "nat0" in output and f"g1 ({dev})" in output and "kvm_libvirt_allow_restart" in output, output[-4000:]
+    run = guestnet.networks(guestnet.inventory(networks), expect_rc=2)
+    for needed in ("nat0", f"g1 ({dev})", "kvm_libvirt_allow_restart"):
+        assert needed in run.output, run.output[-4000:]
     stored = ET.fromstring(guestnet.sh("gn-lb", "virsh net-dumpxml --inactive nat0"))
     assert stored.find("domain").get("name") == "lab.example", "a refused restart changed the definition"
     seen = len(guestnet.console("gn-lb", "g1"))
-    results, _, output = guestnet.networks(guestnet.inventory(networks, kvm_libvirt_allow_restart=True))
-    entry = results["gn-lb"]["networks"]["nat0"]
-    assert entry["action"] == "restarted", output[-4000:]
+    run = guestnet.networks(guestnet.inventory(networks, kvm_libvirt_allow_restart=True))
+    entry = run.results["gn-lb"]["networks"]["nat0"]
+    assert entry["action"] == "restarted", run.output[-4000:]
     assert [(r["domain"], r["dev"], r["bridge"]) for r in entry["reattached"]] == [("g1", dev, "virbr10")]
     assert guestnet.master_of("gn-lb", dev) == "virbr10"
     guestnet.sh("gn-lb", f"ping -c 2 -W 2 {GUEST_NAT_ADDRESS}")
@@ -310,13 +315,13 @@ def test_g_dropped_network_removed_and_bad_list_refused(guestnet):
     changed_nat["ips"][0]["dhcp"]["ranges"] = [{"start": "203.0.113.10", "end": "203.0.113.30"}]
     changed_nat["ips"][0]["dhcp"]["hosts"].append({"mac": "52:54:00:aa:00:02", "ip": "203.0.113.6", "name": "g2"})
     kept = {"gn-lb": [changed_nat, ISOLATED, BRIDGED], "gn-ovs": [ovs(201)]}
-    results, _, output = guestnet.networks(guestnet.inventory(kept))
-    assert results["gn-lb"]["networks"]["scratch"]["action"] == "removed", output[-4000:]
+    run = guestnet.networks(guestnet.inventory(kept))
+    assert run.results["gn-lb"]["networks"]["scratch"]["action"] == "removed", run.output[-4000:]
     assert guestnet.net_names("gn-lb") == ["isolated0", "lan", "nat0"]
     assert guestnet.sh("gn-lb", "ip link show virbr12", check=False) == ""
     # an unknown bridge fails on the controller, naming it; the host keeps its networks
     bad = dict(kept, **{"gn-lb": kept["gn-lb"] + [{"name": "lan2", "kind": "bridge", "bridge": "cloudbr9"}]})
-    _, _, output = guestnet.networks(guestnet.inventory(bad), expect_rc=2)
-    assert "cloudbr9" in output and "lan2" in output, output[-4000:]
+    run = guestnet.networks(guestnet.inventory(bad), expect_rc=2)
+    assert "cloudbr9" in run.output and "lan2" in run.output, run.output[-4000:]
     assert guestnet.net_names("gn-lb") == ["isolated0", "lan", "nat0"]
     guestnet.sh("gn-lb", "virsh -q destroy g1 && virsh -q undefine g1")

@@ -17,6 +17,7 @@ guest=/var/lib/cskl-guest
 initrd=$(mktemp -d)
 mkdir -p "$initrd/bin" "$initrd/proc" "$initrd/sys" "$initrd/dev" "$initrd/lib/modules"
 cp /bin/busybox "$initrd/bin/busybox"
+ln -s busybox "$initrd/bin/sh"   # /init and the udhcpc hook are #!/bin/sh scripts
 cp "$guest/init" "$initrd/init"
 cp "$guest/udhcpc.sh" "$initrd/udhcpc.sh"
 # virtio_pci and virtio_net with every module they need, in load order (modules.dep; a module

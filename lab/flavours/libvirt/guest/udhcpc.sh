@@ -1,5 +1,5 @@
-#!/bin/busybox sh
-# shellcheck shell=dash
+#!/bin/sh
+# shellcheck shell=dash  # busybox ash
 # shellcheck disable=SC2154  # udhcpc sets interface, ip, mask and router
 # udhcpc's hook: put the lease on the NIC, the router as the default route, and say so.
 case "$1" in
