@@ -287,6 +287,34 @@ options:
         type: str
         default: auto
         choices: [auto, enabled, disabled, ignore]
+  accept_bridged:
+    description:
+      - Bridged guest traffic accepted on the FORWARD chain, the rule C(-m physdev --physdev-is-bridged -j ACCEPT)
+        (seed 003; what the C(kvm_network) model's C(forwarding.accept_bridged) asks for). With br_netfilter and
+        C(net.bridge.bridge-nf-call-iptables=1), frames a Linux bridge forwards go through FORWARD, and a firewall
+        whose FORWARD policy drops cuts the guests off.
+      - The rule goes into the host's own framework, and nothing else of it is touched. With firewalld running, a
+        permanent and a runtime direct rule (C(firewall-cmd --direct)), and a marker file recording that the module
+        added them. Otherwise with iptables (on Debian 12 and EL 8+ it drives nftables), the rule inserted first in
+        FORWARD now, and the systemd unit O(accept_bridged.unit_file) inserting it at every boot after the firewall
+        loaded its ruleset. Neither available fails before any change, naming the fix.
+      - O(accept_bridged.state=absent) removes only what the module added (its unit and rule, its firewalld rules);
+        a host that has none of it runs no command.
+    type: dict
+    suboptions:
+      state:
+        description: Whether the rule should be there.
+        type: str
+        choices: [present, absent]
+        default: present
+      unit_file:
+        description: The systemd unit that inserts the rule at boot (iptables hosts).
+        type: path
+        default: /etc/systemd/system/cloudstack-kvm-accept-bridged.service
+      header:
+        description: Comment lines at the top of the unit file (the role's C(ansible_managed) header).
+        type: str
+        default: ''
   problems:
     description:
       - What the caller found wrong on the controller, one sentence each (the C(kvm_host) role's checks of its
@@ -462,6 +490,11 @@ grub:
   type: dict
   sample: {"cmdline_before": "quiet", "cmdline": "quiet net.ifnames=0", "missing_from_running_kernel": ["net.ifnames=0"],
            "update_command": ["/usr/sbin/update-grub"]}
+accept_bridged:
+  description: The framework the FORWARD rule was put in (C(firewalld), C(iptables), or null when absent) and its state.
+  type: dict
+  returned: when O(accept_bridged) is given
+  sample: {"framework": "iptables", "state": "present"}
 sriov:
   description: Per PF - its C(pci) address, C(driver), C(totalvfs), C(numvfs_before), C(numvfs) and C(vf_changes)
     (the C(ip link set) commands run).
@@ -491,6 +524,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import RENDERERS, ModuleFailure
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import by_os
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import firewall
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import sriov as sriov_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.prepare import Preparation
 
@@ -535,6 +569,11 @@ ARGUMENT_SPEC = dict(
         state=dict(type='str', choices=['started', 'stopped']),
         enabled=dict(type='bool'),
         if_missing=dict(type='str', default='fail', choices=['fail', 'skip']),
+    )),
+    accept_bridged=dict(type='dict', options=dict(
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        unit_file=dict(type='path', default=firewall.UNIT_FILE),
+        header=dict(type='str', default=''),
     )),
     grub=dict(type='dict', options=dict(
         args=dict(type='list', elements='str', default=[]),

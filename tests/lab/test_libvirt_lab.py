@@ -4,7 +4,8 @@ that are QEMU TCG domains booting the Debian cloud kernel and a busybox initramf
 address by DHCP, answers ping and pings the lab peer (its console is the domain's serial log).
 
 gn-lb has Linux bridges (netplan) and the NAT, isolated, routed and bridge networks; gn-ovs Open
-vSwitch (userspace datapath) and a network with VLAN portgroups. The tests run in order on one lab
+vSwitch (userspace datapath) and a network with VLAN portgroups; gn-rocks seed 002's layout (its
+NIC renamed by MAC, the bridge taking the NIC's name). gn-lb also runs seed 003's forwarding. The tests run in order on one lab
 (`make lab-libvirt`; LIBVIRT_LAB_KEEP=1 keeps it up and reuses it).
 """
 
@@ -29,7 +30,8 @@ from inband import ENV, REPO  # noqa: E402  pylint: disable=wrong-import-positio
 from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
 
 LAB_ID = os.environ.get("LIBVIRT_LAB", "guestnet")
-HOSTS = ("gn-lb", "gn-ovs")
+HOSTS = ("gn-lb", "gn-ovs")    # the hosts with libvirt networks from the start
+ROCKS = "gn-rocks"              # seed 002: its NIC renamed peth0, the bridge named eth0
 PEER = "198.51.100.254"
 GUEST_MAC = "52:54:00:aa:00:01"
 GUEST_NAT_ADDRESS = "203.0.113.5"
@@ -44,6 +46,16 @@ MODELS = {
             "bridges": {"cloudbr0": {"uplink": "eth0", "addresses": ["198.51.100.11/24"]},
                         "cloudbr1": {"uplink": "eth1"}},
             "traffic_labels": {"management": "cloudbr0", "guest": "cloudbr1"},
+        },
+    },
+    ROCKS: {
+        "kvm_network_renderer": "ifupdown",
+        "kvm_network": {
+            "backend": "linux_bridge",
+            "check_cloudstack_port_names": False,
+            "ethernets": {"peth0": {"match": {"macaddress": "MAC OF ETH0"}}},   # the lab's, in inventory()
+            "bridges": {"eth0": {"uplink": "peth0", "addresses": ["198.51.100.13/24"]}},
+            "traffic_labels": {"management": "eth0"},
         },
     },
     "gn-ovs": {
@@ -97,7 +109,10 @@ class GuestLab:
 
     def inventory(self, networks, **extra):
         hosts = {}
-        for host, model in MODELS.items():
+        for host, model in copy.deepcopy(MODELS).items():
+            if host == ROCKS:
+                model["kvm_network"]["ethernets"]["peth0"]["match"]["macaddress"] = \
+                    self.lab.state["hosts"][ROCKS]["macs"]["eth0"]
             # lab containers come with every package and cannot load kernel modules
             hosts[host] = dict(model, kvm_network_confirm_timeout=30, kvm_host_install_packages=False,
                                kvm_host_load_kernel_modules=False, **extra)
@@ -141,9 +156,11 @@ class GuestLab:
         return self.sh(host, f"cat /run/libvirt/network/{network}.pid").strip()
 
     # -- guests ---------------------------------------------------------------------------------
-    def start_guest(self, host, name, interfaces, ping=None):
-        """A diskless TCG domain; `interfaces` are (network, portgroup or None, mac or None)."""
-        cmdline = "console=ttyS0 panic=-1" + (f" cskl.ping={ping}" if ping else "")
+    def start_guest(self, host, name, interfaces, ping=None, static=None):
+        """A diskless TCG domain; `interfaces` are (network, portgroup or None, mac or None); `static`
+        an ADDRESS/PREFIX for its first NIC instead of DHCP."""
+        cmdline = ("console=ttyS0 panic=-1" + (f" cskl.ping={ping}" if ping else "")
+                   + (f" cskl.ip={static}" if static else ""))
         nics = ""
         for network, portgroup, mac in interfaces:
             source = f"<source network='{network}'" + (f" portgroup='{portgroup}'" if portgroup else "") + "/>"
@@ -194,7 +211,7 @@ def guestnet():
     if reuse:
         lab.load()
     else:
-        lab.up("containers", list(HOSTS), replace=True, flavour="libvirt")
+        lab.up("containers", list(HOSTS) + [ROCKS], replace=True, flavour="libvirt")
     gl = GuestLab(lab)
     try:
         if not reuse:
@@ -239,7 +256,7 @@ def test_b_networks_defined_started_then_unchanged(guestnet):
     assert all(run.stats[h]["changed"] == 0 for h in HOSTS), run.output[-4000:]
     rc, document, output = guestnet.play("site.yml", inventory)
     assert rc == 0, output[-6000:]
-    assert all(document["stats"][h]["changed"] == 0 for h in HOSTS), output[-6000:]
+    assert all(document["stats"][h]["changed"] == 0 for h in HOSTS + (ROCKS,)), output[-6000:]
     ran = [task["task"]["name"] for play in document["plays"] for task in play["tasks"]
            if set(task["hosts"]) == set(HOSTS) and not any(r.get("skipped") for r in task["hosts"].values())]
     assert any(name.endswith("Bring the host's libvirt networks to kvm_libvirt_networks") for name in ran), ran
@@ -334,3 +351,79 @@ def test_g_dropped_network_removed_and_bad_list_refused(guestnet):
     assert "cloudbr9" in run.output and "lan2" in run.output, run.output[-4000:]
     assert guestnet.net_names("gn-lb") == ["isolated0", "lan", "nat0"]
     guestnet.sh("gn-lb", "virsh -q destroy g1 && virsh -q undefine g1")
+
+
+def test_h_seed_003_bridged_guests_forwarded_through_a_dropping_firewall(guestnet):
+    """forwarding.accept_bridged and .ip (seed 003): a guest on cloudbr1 behind a firewall whose
+    FORWARD policy drops (bridged frames pass FORWARD with bridge-nf-call-iptables=1) is cut off,
+    then reaches the peer once site.yml put the one rule in; the user's own rules are untouched."""
+    networks = {"gn-lb": [BRIDGED], "gn-ovs": [ovs(201)]}
+    # the user's firewall: FORWARD drops by default, and one rule of their own
+    guestnet.sh("gn-lb", "iptables -w -P FORWARD DROP && iptables -w -A FORWARD -s 203.0.113.99/32 -j DROP")
+    cut_off = guestnet.inventory(networks, kvm_host_bridge_nf_call="1")
+    rc, document, output = guestnet.play("site.yml", cut_off)
+    assert rc == 0, output[-6000:]
+    user_rules = guestnet.sh("gn-lb", "iptables -w -S FORWARD")
+    guestnet.start_guest("gn-lb", "g5", [("lan", None, None)], ping=PEER, static="198.51.100.31/24")
+    console = guestnet.wait_console("gn-lb", "g5", "CSKL-READY", timeout=240)
+    deadline = time.monotonic() + 60
+    while console.count(f"CSKL-PING-FAIL {PEER}") < 6:     # 12 s of pings, none answered
+        assert time.monotonic() < deadline, console[-3000:]
+        time.sleep(2)
+        console = guestnet.console("gn-lb", "g5")
+    assert f"CSKL-PING-OK {PEER}" not in console, "the dropping firewall let the guest through"
+
+    model = copy.deepcopy(MODELS)
+    model["gn-lb"]["kvm_network"]["forwarding"] = {"ip": True, "accept_bridged": True}
+    forwarded = guestnet.inventory(networks, kvm_host_bridge_nf_call="1")
+    text = yaml.safe_load(forwarded.read_text())
+    text["all"]["hosts"]["gn-lb"]["kvm_network"] = model["gn-lb"]["kvm_network"]
+    forwarded.write_text(yaml.safe_dump(text))
+    seen = len(guestnet.console("gn-lb", "g5"))
+    rc, document, output = guestnet.play("site.yml", forwarded)
+    assert rc == 0, output[-6000:]
+    assert document["stats"]["gn-lb"]["changed"] >= 1
+    guestnet.wait_console("gn-lb", "g5", f"CSKL-PING-OK {PEER}", after=seen, timeout=60)
+    rules = guestnet.sh("gn-lb", "iptables -w -S FORWARD").splitlines()
+    assert rules[1] == "-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT", rules
+    assert [r for r in rules if "physdev" not in r] == user_rules.splitlines(), "another rule of the firewall changed"
+    assert guestnet.sh("gn-lb", "systemctl is-enabled cloudstack-kvm-accept-bridged.service").strip() == "enabled"
+    assert "net.ipv4.ip_forward=1" in guestnet.sh("gn-lb", "cat /etc/sysctl.d/60-cloudstack-kvm.conf")
+    assert guestnet.sh("gn-lb", "sysctl -n net.ipv4.ip_forward").strip() == "1"
+    # the unit puts it back (at boot, after the firewall loaded its rules): here, after a flush
+    guestnet.sh("gn-lb", "iptables -w -D FORWARD -m physdev --physdev-is-bridged -j ACCEPT"
+                         " && systemctl restart cloudstack-kvm-accept-bridged.service")
+    assert guestnet.sh("gn-lb", "iptables -w -S FORWARD").count("--physdev-is-bridged") == 1
+    rc, document, output = guestnet.play("site.yml", forwarded)
+    assert rc == 0 and all(document["stats"][h]["changed"] == 0 for h in HOSTS), output[-6000:]
+
+    # dropped from the model: the rule and the unit go, the user's rules stay (and bridge-nf-call
+    # back to the role's default, as the other tests run)
+    rc, document, output = guestnet.play("site.yml", guestnet.inventory(networks))
+    assert rc == 0, output[-6000:]
+    assert guestnet.sh("gn-lb", "iptables -w -S FORWARD") == user_rules
+    assert guestnet.sh("gn-lb", "test -e /etc/systemd/system/cloudstack-kvm-accept-bridged.service", check=False) == ""
+    assert "ip_forward" not in guestnet.sh("gn-lb", "cat /etc/sysctl.d/60-cloudstack-kvm.conf")
+    guestnet.sh("gn-lb", "virsh -q destroy g5 && virsh -q undefine g5")
+
+
+def test_i_seed_002_the_bridge_takes_the_nics_name(guestnet):
+    """The fixture's site.yml renamed gn-rocks' eth0 (matched by MAC) to peth0 and made the bridge
+    eth0 with the address; a guest on that bridge reaches the peer through it."""
+    links = {link["ifname"]: link for link in json.loads(guestnet.sh(ROCKS, "ip -d -j link show"))}
+    mac = guestnet.lab.state["hosts"][ROCKS]["macs"]["eth0"]
+    assert links["peth0"]["address"] == mac and links["peth0"].get("master") == "eth0"
+    assert links["eth0"]["linkinfo"]["info_kind"] == "bridge"
+    assert links["peth0"]["promiscuity"] >= 1, "a bridge port is promiscuous"
+    addresses = json.loads(guestnet.sh(ROCKS, "ip -j address show dev eth0"))[0]["addr_info"]
+    assert "198.51.100.13" in [a["local"] for a in addresses]
+    guestnet.sh(ROCKS, f"ping -c 2 -W 2 -I eth0 {PEER}")
+    guestnet.sh(ROCKS, "systemctl is-active -q libvirtd || systemctl start libvirtd")
+    networks = {ROCKS: [{"name": "rocks-lan", "kind": "bridge", "bridge": "eth0"}]}
+    run = guestnet.networks(guestnet.inventory(networks))
+    assert run.results[ROCKS]["networks"]["rocks-lan"]["action"] == "created", run.output[-4000:]
+    guestnet.start_guest(ROCKS, "g6", [("rocks-lan", None, None)], ping=PEER, static="198.51.100.33/24")
+    guestnet.wait_console(ROCKS, "g6", f"CSKL-PING-OK {PEER}")
+    rc, document, output = guestnet.play("site.yml", guestnet.inventory(networks))
+    assert rc == 0 and document["stats"][ROCKS]["changed"] == 0, output[-6000:]
+    guestnet.sh(ROCKS, "virsh -q destroy g6 && virsh -q undefine g6")

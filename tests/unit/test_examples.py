@@ -53,7 +53,7 @@ def host_models(case):
 
 def test_every_example_directory_is_tested():
     cases = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(EXAMPLES, '*', 'inventory.yml')))
-    assert cases == sorted(list(SEED_CASES) + ['single_nic', 'guest_networks'])
+    assert cases == sorted(list(SEED_CASES) + ['single_nic', 'guest_networks', 'host_patterns'])
 
 
 @pytest.mark.parametrize('case', sorted(SEED_CASES))
@@ -98,3 +98,22 @@ def test_guest_networks_example_has_every_kind_and_checks_against_its_host_model
         networks = libvirt_definition.normalise(hostvars['kvm_libvirt_networks'], model, host.name)
         kinds.update(n['kind'] for n in networks.values())
     assert kinds == set(libvirt_definition.KINDS)
+
+
+def test_host_patterns_example_seed_002_and_003():
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[os.path.join(EXAMPLES, 'host_patterns', 'inventory.yml')])
+    variables = VariableManager(loader=loader, inventory=inventory)
+    models = {}
+    for host in inventory.get_hosts():
+        hostvars = variables.get_vars(host=host)
+        model = models[host.name] = model_normalise.normalise(hostvars['kvm_network'], host.name)
+        libvirt_definition.normalise(hostvars['kvm_libvirt_networks'], model, host.name)
+        out = render_renderers.render(model, hostvars['kvm_network_renderer'], {'host': host.name})
+        assert out['files']
+    rocks = models['kvm-rocks']
+    # seed 002: the NIC renamed by its MAC, the bridge holding its old name and the address
+    assert rocks['ethernets']['peth0']['match'] == {'macaddress': '52:54:00:12:34:56'}
+    assert rocks['bridges']['eth0']['port'] == 'peth0' and rocks['bridges']['eth0']['addresses'] == ['198.51.100.13/24']
+    # seed 003: forwarding for the guests on bro
+    assert models['kvm-slides']['forwarding'] == {'ip': True, 'accept_bridged': True}

@@ -61,8 +61,9 @@ def reverse(renames, exists):
             if exists(r['to']) and not exists(r['from'])]
 
 
-def without_renamed(activation, renames):
+def without_renamed(activation, renames, model_names=()):
     """``activation`` (argv, what) pairs without the commands that name a device ``renames`` took
-    away (after the rename no device has that name, and the NIC is configured under its new one)."""
-    gone = set(r['from'] for r in renames)
+    away (after the rename no device has that name, and the NIC is configured under its new one).
+    A name the model gives another device stays: seed 002's bridge takes its NIC's old name."""
+    gone = set(r['from'] for r in renames) - set(model_names)
     return [(argv, what) for argv, what in activation if not gone.intersection(argv[1:])]

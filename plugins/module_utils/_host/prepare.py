@@ -5,6 +5,7 @@
 # may change without notice.
 """The whole-host preparation of kvm_host_prepare, in one module call: packages, the role's files,
 the Linux bridge module blacklist, kernel modules, sysctls, host name and /etc/hosts, services,
+bridged traffic accepted on FORWARD (firewall.py), SR-IOV,
 GRUB. Each part reads the host once, compares with what is wanted, and changes only what differs
 (nothing in check mode); every change is reported, with a diff for each file."""
 
@@ -17,6 +18,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base im
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import files as host_files
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import grub
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.firewall import AcceptBridged
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host import sriov as sriov_host
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.hosts import hosts_text
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._host.kernel import (
@@ -93,6 +95,7 @@ class Preparation(object):
         self.hostname()
         self.hosts_entry()
         self.services()
+        self.accept_bridged()
         self.sriov(found)
         self.grub()
         self.restart_after_install()
@@ -188,6 +191,11 @@ class Preparation(object):
                                         '(a container may not).' % (key['name'], key['value'], err))
         if live:
             self.result['sysctl_live'] = live
+
+    def accept_bridged(self):
+        spec = self.params['accept_bridged']
+        if spec:
+            self.result['accept_bridged'] = AcceptBridged(self, spec).run()
 
     def hostname(self):
         name = self.params['hostname']

@@ -310,8 +310,9 @@ def normalise_network(chk, item, index, model_bridges, model_devices, host_model
                     'set bridge: to a bridge of kvm_network (%s)' % (', '.join(sorted(model_bridges)) or 'none'))
         elif host_model_given and model_bridges.get(bridge) != wanted:
             found = ('a %s bridge' % model_bridges[bridge]) if bridge in model_bridges else 'not a bridge of it'
-            chk.add(where, 'bridge %s is %s in the host model (kvm_network), and a %s network needs %s bridge'
-                    % (bridge, found, kind, 'an Open vSwitch' if wanted == 'openvswitch' else 'a Linux'),
+            chk.add(where, 'bridge %s is %s in the host model (kvm_network), and %s %s network needs %s bridge'
+                    % (bridge, found, 'an' if kind == 'openvswitch' else 'a', kind,
+                       'an Open vSwitch' if wanted == 'openvswitch' else 'a Linux'),
                     'name one of %s' % (', '.join(sorted(b for b, k in model_bridges.items() if k == wanted)) or
                                         'the model\'s bridges (none of that kind: change kind)'))
         net['bridge'] = bridge

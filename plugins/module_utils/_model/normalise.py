@@ -91,7 +91,8 @@ CLOUDSTACK_PORT_RE = re.compile(r'^(?:%s)' % '|'.join(CLOUDSTACK_PORT_PATTERNS))
 CLOUDSTACK_PORT_HUMAN = 'eth*, bond*, vlan*, vx*, em*, ens*, eno*, enp*, team*, enx*, dummy*, lo*, p<n>p<n>*'
 
 TOP_KEYS = ('backend', 'renderer', 'ethernets', 'bonds', 'bridges', 'traffic_labels', 'ovs',
-            'check_cloudstack_port_names')
+            'check_cloudstack_port_names', 'forwarding')
+FORWARDING_KEYS = ('ip', 'accept_bridged')
 ETHERNET_KEYS = ('match', 'mtu', 'sriov', 'macvtap')
 MATCH_KEYS = ('macaddress',)
 BOND_KEYS = ('interfaces', 'mode', 'miimon', 'updelay', 'downdelay', 'primary', 'lacp',
@@ -167,6 +168,7 @@ class _Normaliser(AddressRules):
             datapath = 'system'
         check_names = as_bool(chk, 'kvm_network', 'check_cloudstack_port_names',
                               data.get('check_cloudstack_port_names'), True)
+        forwarding = self.forwarding(as_mapping(chk, 'kvm_network.forwarding', data.get('forwarding')))
 
         self.names = {}
         ethernets = self.ethernets(as_mapping(chk, 'kvm_network.ethernets', data.get('ethernets')))
@@ -204,12 +206,24 @@ class _Normaliser(AddressRules):
             'renderer': renderer,
             'check_cloudstack_port_names': check_names,
             'ovs': {'datapath_type': datapath},
+            'forwarding': forwarding,
             'ethernets': _sorted_dict(ethernets),
             'bonds': _sorted_dict(bonds),
             'bridges': _sorted_dict(bridges),
             'vlans': _sorted_dict(vlans),
             'traffic_labels': labels,
         }
+
+    def forwarding(self, given):
+        """Seed 003's host settings for guests on its bridges: ``ip`` (net.ipv4.ip_forward=1) and
+        ``accept_bridged`` (FORWARD accepts bridged frames: -m physdev --physdev-is-bridged -j ACCEPT)."""
+        chk = self.chk
+        chk.unknown_keys('kvm_network.forwarding', given, FORWARDING_KEYS)
+        out = dict((key, as_bool(chk, 'kvm_network.forwarding', key, given.get(key), False)) for key in FORWARDING_KEYS)
+        if out['accept_bridged'] and self.ovs:
+            chk.add('kvm_network.forwarding.accept_bridged', 'is for Linux bridges: frames an Open vSwitch bridge '
+                    'forwards never pass the iptables FORWARD chain', 'drop accept_bridged, or use backend: linux_bridge')
+        return out
 
     def claim_name(self, kind, name):
         where = '%s %s' % (kind, name)

@@ -62,7 +62,8 @@ def test_validates_chooses_and_renders_without_contacting_the_host():
     assert result['rendered']['files'] == expected['files']
     assert result['needs'] == {'kernel_modules': ['bridge', 'bonding', '8021q'], 'linux_bonds': True, 'vlans': True,
                                'nameservers': True, 'ipv6': [], 'management_address': '192.168.100.20',
-                               'gateways': [{'target': '192.168.100.1', 'bridge': 'cloudbr0'}], 'sriov': []}
+                               'gateways': [{'target': '192.168.100.1', 'bridge': 'cloudbr0'}], 'sriov': [],
+                               'forwarding': {'ip': False, 'accept_bridged': False}}
 
 
 def test_a_bad_model_fails_once_with_every_problem():

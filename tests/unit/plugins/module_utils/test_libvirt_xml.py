@@ -171,7 +171,7 @@ def test_isolated_network_has_no_forward():
      'libvirt network a: bridge cloudbr9 is not a bridge of it in the host model (kvm_network), and a bridge network '
      'needs a Linux bridge. Fix: name one of cloudbr0, cloudbr1.'),
     ([{'name': 'a', 'kind': 'openvswitch', 'bridge': 'cloudbr0'}],
-     'bridge cloudbr0 is a linux bridge in the host model (kvm_network), and a openvswitch network needs an Open vSwitch'),
+     'bridge cloudbr0 is a linux bridge in the host model (kvm_network), and an openvswitch network needs an Open vSwitch'),
     ([dict(NAT, ips=[{'address': '203.0.113.1/24', 'dhcp': {'ranges': [
         {'start': '203.0.113.100', 'end': '203.0.113.150'}, {'start': '203.0.113.140', 'end': '203.0.113.160'}]}}])],
      'dhcp range 2: 203.0.113.140-203.0.113.160 overlaps range 1'),

@@ -101,3 +101,26 @@ def test_verify_checks_a_macvtap_lower_device_is_up_and_free():
     raw['linux_bridges']['cloudbr1']['ports'].append('eth2')
     diffs = compare(normalise(data, 'kvm1'), host_network(raw))
     assert 'ethernet eth2: held_by bridge cloudbr1, expected none' in [d['message'] for d in diffs]
+
+
+# --- forwarding (seed 003) ----------------------------------------------------------------------
+
+def test_forwarding_defaults_off_and_reaches_host_preparation():
+    assert normalise(LINUX_PLAIN, 'kvm1')['forwarding'] == {'ip': False, 'accept_bridged': False}
+    data = copy.deepcopy(LINUX_PLAIN)
+    data['forwarding'] = {'ip': True, 'accept_bridged': True}
+    assert host_needs(normalise(data, 'kvm1'))['forwarding'] == {'ip': True, 'accept_bridged': True}
+
+
+def test_forwarding_refuses_unknown_keys_non_booleans_and_open_vswitch():
+    data = copy.deepcopy(LINUX_PLAIN)
+    data['forwarding'] = {'ipv4': True, 'accept_bridged': 'maybe'}
+    with pytest.raises(ModelError) as err:
+        normalise(data, 'kvm1')
+    report = err.value.report('kvm1')
+    assert "unknown option 'ipv4'" in report and 'accept_bridged' in report
+    ovs = {'backend': 'openvswitch', 'ethernets': {'eth0': {}}, 'bridges': {'cloudbr0': {'uplink': 'eth0'}},
+           'forwarding': {'accept_bridged': True}}
+    with pytest.raises(ModelError) as err:
+        normalise(ovs, 'kvm1')
+    assert 'kvm_network.forwarding.accept_bridged: is for Linux bridges' in err.value.report('kvm1')

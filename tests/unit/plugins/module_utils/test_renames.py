@@ -52,3 +52,11 @@ def test_commands_that_name_a_renamed_device_are_dropped():
                   (['/usr/sbin/ifup', 'lan1'], 'up')]
     kept = renames.without_renamed(activation, [{'from': 'eth1', 'to': 'lan1', 'mac': MAC}])
     assert kept == [activation[0], activation[2]]
+
+
+def test_a_name_the_model_gives_another_device_keeps_its_commands():
+    """Seed 002: eth0 renamed peth0, and the bridge the model names eth0 must still come up."""
+    activation = [(['/usr/sbin/ifup', 'peth0'], 'up'), (['/usr/sbin/ifup', 'eth0'], 'up')]
+    rename = [{'from': 'eth0', 'to': 'peth0', 'mac': MAC}]
+    assert renames.without_renamed(activation, rename, {'peth0', 'eth0'}) == activation
+    assert renames.without_renamed(activation, rename, {'peth0'}) == [activation[0]]

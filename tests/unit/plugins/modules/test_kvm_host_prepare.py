@@ -355,3 +355,109 @@ def test_systemctl_show_blocks_in_order():
 
 def test_loaded_modules_counts_builtin_ones(host):
     assert {'bridge', 'stp', '8021q'} <= kernel.loaded_modules(kvm_host_prepare_root(host))
+
+
+# --- forwarding.accept_bridged (seed 003): the FORWARD rule in the host's framework ------------------
+
+UNIT_FILE = '/etc/systemd/system/cloudstack-kvm-accept-bridged.service'
+RULE = ['-m', 'physdev', '--physdev-is-bridged', '-j', 'ACCEPT']
+IPTABLES = BIN + 'iptables'
+FIREWALL_CMD = BIN + 'firewall-cmd'
+DIRECT = ['ipv4', 'filter', 'FORWARD', '0'] + RULE
+
+
+def prepare_with(args, fake, absent=(), check_mode=False):
+    """kvm_host_prepare with the tools in ``absent`` missing from the host."""
+    def which(self, name, required=False, opt_dirs=None):  # pylint: disable=unused-argument
+        return None if name in absent else bin_path(self, name, required, opt_dirs)
+    with mock.patch.object(AnsibleModule, 'get_bin_path', which):
+        return run_module(kvm_host_prepare.main, args, run_command=fake, check_mode=check_mode, diff=True)
+
+
+def accept_args(root, state='present'):
+    return {'root_dir': str(root), 'accept_bridged': {'state': state, 'header': '# Ansible managed\n'}}
+
+
+def test_accept_bridged_with_iptables_inserts_the_rule_and_a_boot_unit_then_reruns_as_two_reads(host):
+    fake = FakeRunCommand()
+    fake.expect(argv=[SYSTEMCTL, 'is-enabled', '--quiet', 'cloudstack-kvm-accept-bridged.service'], rc=1)
+    fake.expect(argv=[IPTABLES, '-w', '-C', 'FORWARD'] + RULE, rc=1, stderr='iptables: Bad rule.')
+    for argv in ([SYSTEMCTL, 'daemon-reload'], [SYSTEMCTL, 'enable', 'cloudstack-kvm-accept-bridged.service'],
+                 [IPTABLES, '-w', '-I', 'FORWARD', '1'] + RULE):
+        fake.expect(argv=argv)
+    result, fake = prepare_with(accept_args(host), fake, absent=('firewall-cmd',))
+    assert not result.get('failed'), result.get('msg')
+    assert fake.unused() == []
+    assert result['accept_bridged'] == {'framework': 'iptables', 'state': 'present'}
+    assert result['changes'] == ['create %s (accept bridged traffic at boot)' % UNIT_FILE,
+                                 'enable cloudstack-kvm-accept-bridged.service',
+                                 'iptables: insert FORWARD -m physdev --physdev-is-bridged -j ACCEPT']
+    unit = read(host, UNIT_FILE)
+    assert unit.startswith('# Ansible managed\n[Unit]\n')
+    assert 'ExecStart=%s -w -I FORWARD 1 -m physdev --physdev-is-bridged -j ACCEPT\n' % IPTABLES in unit
+    assert 'After=network-pre.target iptables.service netfilter-persistent.service nftables.service' in unit
+
+    fake = FakeRunCommand()
+    fake.expect(argv=[SYSTEMCTL, 'is-enabled', '--quiet', 'cloudstack-kvm-accept-bridged.service'])
+    fake.expect(argv=[IPTABLES, '-w', '-C', 'FORWARD'] + RULE)
+    rerun, fake = prepare_with(accept_args(host), fake, absent=('firewall-cmd',))
+    assert rerun['changed'] is False and rerun['commands'] == [] and len(fake.argvs) == 2
+
+
+def test_accept_bridged_check_mode_says_what_it_would_do_and_does_nothing(host):
+    fake = FakeRunCommand()
+    fake.expect(argv=[SYSTEMCTL, 'is-enabled', '--quiet', 'cloudstack-kvm-accept-bridged.service'], rc=1)
+    fake.expect(argv=[IPTABLES, '-w', '-C', 'FORWARD'] + RULE, rc=1)
+    result, fake = prepare_with(accept_args(host), fake, absent=('firewall-cmd',), check_mode=True)
+    assert result['changed'] is True and len(result['changes']) == 3
+    assert len(fake.argvs) == 2 and read(host, UNIT_FILE) is None
+    assert [d['before_header'] for d in result['diff']] == [UNIT_FILE]
+
+
+def test_accept_bridged_with_firewalld_adds_permanent_and_runtime_direct_rules(host):
+    fake = FakeRunCommand()
+    fake.expect(argv=[FIREWALL_CMD, '--state'], stdout='running\n')
+    fake.expect(argv=[FIREWALL_CMD, '--permanent', '--direct', '--query-rule'] + DIRECT, rc=1, stdout='no\n')
+    fake.expect(argv=[FIREWALL_CMD, '--permanent', '--direct', '--add-rule'] + DIRECT)
+    fake.expect(argv=[FIREWALL_CMD, '--direct', '--query-rule'] + DIRECT, rc=1, stdout='no\n')
+    fake.expect(argv=[FIREWALL_CMD, '--direct', '--add-rule'] + DIRECT)
+    result, fake = prepare_with(accept_args(host), fake)
+    assert not result.get('failed'), result.get('msg')
+    assert fake.unused() == []
+    assert result['accept_bridged'] == {'framework': 'firewalld', 'state': 'present'}
+    assert read(host, '/var/lib/cloudstack-kvm/accept-bridged.firewalld') is not None
+    assert read(host, UNIT_FILE) is None
+
+    # Dropped from the model: the rules the module added go, and its marker.
+    fake = FakeRunCommand()
+    fake.expect(argv=[FIREWALL_CMD, '--state'], stdout='running\n')
+    for scope in (['--permanent'], []):
+        fake.expect(argv=[FIREWALL_CMD] + scope + ['--direct', '--query-rule'] + DIRECT, stdout='yes\n')
+        fake.expect(argv=[FIREWALL_CMD] + scope + ['--direct', '--remove-rule'] + DIRECT)
+    result, fake = prepare_with(accept_args(host, 'absent'), fake)
+    assert fake.unused() == [] and result['changed'] is True
+    assert read(host, '/var/lib/cloudstack-kvm/accept-bridged.firewalld') is None
+
+
+def test_accept_bridged_absent_runs_nothing_on_a_host_without_it_and_leaves_a_foreign_rule(host):
+    fake = FakeRunCommand()    # any command would fail the test: firewalld's own rules are not ours
+    result, fake = prepare_with(accept_args(host, 'absent'), fake)
+    assert result['changed'] is False and fake.argvs == []
+
+
+def test_accept_bridged_absent_removes_the_unit_and_rule_the_module_added(host):
+    put(host, UNIT_FILE, '# Ansible managed\n[Unit]\n')
+    fake = FakeRunCommand()
+    fake.expect(argv=[IPTABLES, '-w', '-C', 'FORWARD'] + RULE)
+    for argv in ([IPTABLES, '-w', '-D', 'FORWARD'] + RULE, [SYSTEMCTL, 'disable', 'cloudstack-kvm-accept-bridged.service'],
+                 [SYSTEMCTL, 'daemon-reload']):
+        fake.expect(argv=argv)
+    result, fake = prepare_with(accept_args(host, 'absent'), fake, absent=('firewall-cmd',))
+    assert not result.get('failed'), result.get('msg')
+    assert fake.unused() == [] and read(host, UNIT_FILE) is None
+
+
+def test_accept_bridged_without_any_firewall_fails_naming_the_fix(host):
+    result, fake = prepare_with(accept_args(host), FakeRunCommand(), absent=('firewall-cmd', 'iptables'))
+    assert result['failed'] is True and fake.argvs == []
+    assert 'install iptables' in result['msg'] and 'forwarding.accept_bridged' in result['msg']
