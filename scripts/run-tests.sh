@@ -36,6 +36,7 @@ stage sanity      make --no-print-directory sanity
 stage changelog   make --no-print-directory changelog-lint
 stage docs        make --no-print-directory docs-check
 stage build       make --no-print-directory build
+stage validate    make --no-print-directory validate-collection
 if [ "${SKIP_LAB:-0}" != 1 ]; then
   # The lab tiers: the lab's own unit tests and container smoke scenario (the VM smoke scenario,
   # `make lab-test-vms`, is left to lab changes: every VM scenario below boots, bonds, tags and
