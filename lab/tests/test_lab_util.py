@@ -8,7 +8,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cskl_lab import lab, util  # noqa: E402  pylint: disable=wrong-import-position
+from cskl_lab import images, lab, util  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def test_yaml_dump_round_trips():
@@ -42,3 +42,20 @@ def test_names_fit_the_kernel_limits():
     assert lab_obj.sw == "cskl-lab_containers_smoke-sw"
     assert lab.host_plan(1)["untagged_ipv4"] == "198.51.100.11"
     assert lab.host_plan(2)["vlan_ipv4"] == "203.0.113.12"
+
+
+@pytest.mark.parametrize("tier, flavour, message", [
+    ("vms", "libvirt", "is for container hosts"),
+    ("containers", "nosuch", "use one of libvirt"),
+])
+def test_a_flavour_is_checked_before_anything_is_made(tmp_path, monkeypatch, tier, flavour, message):
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path))
+    with pytest.raises(util.LabError, match=message):
+        lab.Lab("flavourcheck").up(tier, ["h1"], flavour=flavour)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_flavour_has_a_recipe():
+    for name in images.FLAVOURS:
+        assert (images.FLAVOUR_BUILD.parent / name / "packages.txt").is_file()
+    assert set(lab.FLAVOUR_RUN_ARGS) <= set(images.FLAVOURS)
