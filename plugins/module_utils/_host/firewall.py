@@ -81,7 +81,7 @@ class AcceptBridged(object):
         ours_firewalld = self.prep.root.read(FIREWALLD_MARKER) is not None
         ours_unit = self.prep.root.read(self.spec['unit_file']) is not None
         firewalld = self._firewalld() if present or ours_firewalld else None
-        if firewalld and (present or ours_firewalld):
+        if firewalld:
             self._with_firewalld(firewalld, present)
         elif ours_firewalld:    # firewalld is gone: its rules went with it
             self.prep._file(FIREWALLD_MARKER, None, what='accept bridged (firewalld)')
