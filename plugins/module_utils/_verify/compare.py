@@ -51,7 +51,8 @@ _BOND_TYPE_TEXT = {'linux': 'a Linux bond', 'openvswitch': 'an Open vSwitch bond
 _BRIDGE_TYPE_TEXT = {'linux_bridge': 'a Linux bridge', 'openvswitch': 'an Open vSwitch bridge'}
 
 KINDS = (
-    'ethernet.present', 'ethernet.macaddress', 'ethernet.mtu',
+    'ethernet.present', 'ethernet.macaddress', 'ethernet.mtu', 'ethernet.state', 'ethernet.held_by',
+    'ethernet.sriov_vfs',
     'bond.present', 'bond.type', 'bond.interfaces', 'bond.mode', 'bond.miimon', 'bond.updelay',
     'bond.downdelay', 'bond.primary', 'bond.lacp', 'bond.lacp_rate', 'bond.xmit_hash_policy',
     'bond.mtu',
@@ -59,6 +60,7 @@ KINDS = (
     'bridge.present', 'bridge.type', 'bridge.port', 'bridge.datapath_type', 'bridge.fake',
     'bridge.parent', 'bridge.vlan', 'bridge.addresses', 'bridge.dhcp4', 'bridge.gateway4',
     'bridge.gateway6', 'bridge.mtu', 'bridge.stp', 'bridge.forward_delay',
+    'bridge.traffic',   # the traffic pings through a bridge (the kvm_network_differences filter's traffic)
 )
 
 

@@ -12,6 +12,7 @@ import copy
 import io
 import json
 import os
+import re
 
 import pytest
 
@@ -762,3 +763,19 @@ def test_filter_drop_ignored():
         filters.kvm_network_drop_ignored(diffs, 'bond')
     with pytest.raises(AnsibleFilterError, match='must be a list of differences'):
         filters.kvm_network_drop_ignored([{'message': 'x'}], [])
+
+
+def test_every_difference_kind_the_code_emits_is_listed_and_documented():
+    """KINDS is the documented list (kvm_network_verify_ignore takes its entries): every kind
+    compare.py and the traffic filter emit is in it, and the role's documentation names each."""
+    plugins = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins')
+    with open(os.path.join(plugins, 'module_utils', '_verify', 'compare.py')) as f:
+        emitted = set('%s.%s' % m for m in re.findall(r"d\.\w+\('(\w+)', \w+, '(\w+)'", f.read()))
+    with open(os.path.join(plugins, 'filter', 'kvm_network_verify.py')) as f:
+        emitted |= set(re.findall(r"'kind': '(\w+\.\w+)'", f.read()))
+    assert len(emitted) > 25 and emitted <= set(verify_compare.KINDS), emitted - set(verify_compare.KINDS)
+    with open(os.path.join(plugins, '..', 'docs', 'roles', 'kvm_network_verify.md')) as f:
+        table = dict(re.findall(r"^\| `(\w+)` \| (.*) \|$", f.read(), re.M))
+    for kind in verify_compare.KINDS:
+        kind_type, field = kind.split('.')
+        assert '`%s`' % field in table.get(kind_type, ''), 'docs/roles/kvm_network_verify.md lacks %s' % kind
