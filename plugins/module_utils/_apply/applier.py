@@ -230,13 +230,8 @@ class Applier(object):
         self.before, self.after = system.activation(reasons, removed, self.changes)
         # A NIC renamed live goes by its new name once the files are written.
         self.after = renames.commands(self.runner.bin('ip'), self.renames) + \
-            renames.without_renamed(self.after, self.renames, self._model_names()) + in_place
+            renames.without_renamed(self.after, self.renames, model_names(self.model)) + in_place
         self.reasons = dict(reasons, **self.reasons_in_place)
-
-    def _model_names(self):
-        """Every interface name the model defines (NICs, bonds, bridges, VLAN devices)."""
-        return set(self.model['ethernets']) | set(self.model['bonds']) | set(self.model['bridges']) | \
-            set(self.model['vlans'])
 
     def _bridge_ports(self, bridge, kind):
         """Ports of a live bridge: Linux from /sys, Open vSwitch from the database."""

@@ -119,14 +119,18 @@ class AcceptBridged(object):
         if command.run(self.module, [systemctl, 'is-enabled', '--quiet', UNIT])[0] != 0:
             self.prep.changes.append('enable %s' % UNIT)
             self.prep._run([systemctl, 'enable', UNIT], 'enabling %s' % UNIT)
-        if command.run(self.module, [iptables, '-w', '-C', 'FORWARD'] + MATCH)[0] != 0:
+        if not self._rule_there(iptables):
             self.prep.changes.append('iptables: insert FORWARD %s' % ' '.join(MATCH))
             self.prep._run([iptables, '-w', '-I', 'FORWARD', '1'] + MATCH, 'inserting the FORWARD rule')
+
+    def _rule_there(self, iptables):
+        """Whether FORWARD holds the rule now (``iptables -C`` exits 0 only then)."""
+        return command.run(self.module, [iptables, '-w', '-C', 'FORWARD'] + MATCH)[0] == 0
 
     def _remove_unit(self):
         systemctl = self.prep._bin('systemctl')
         iptables = self._bin('iptables')
-        if iptables and command.run(self.module, [iptables, '-w', '-C', 'FORWARD'] + MATCH)[0] == 0:
+        if iptables and self._rule_there(iptables):
             self.prep.changes.append('iptables: delete FORWARD %s' % ' '.join(MATCH))
             self.prep._run([iptables, '-w', '-D', 'FORWARD'] + MATCH, 'deleting the FORWARD rule')
         self.prep.changes.append('disable %s' % UNIT)

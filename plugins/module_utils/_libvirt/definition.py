@@ -190,7 +190,8 @@ def _dns(chk, where, value):
         bad = [n for n in names if not DOMAIN_RE.match(n)]
         if not names:
             chk.add(at, 'names is empty', 'give one or more host names')
-        elif bad:
+            continue
+        if bad:
             chk.add(at, 'names %s are not host names' % ', '.join(bad), 'give host names such as gw.example')
             continue
         hosts.append({'ip': ip, 'names': sorted(set(names))})

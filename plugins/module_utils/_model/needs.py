@@ -6,8 +6,7 @@
 """What a host needs because of its normalised model: for host preparation (the kvm_host role)
 the kernel modules, what selects packages (Linux bonds, VLAN devices, DNS), where IPv6 is used and
 the management address its /etc/hosts entry carries, the forwarding its guests need (seed 003);
-for a safe apply the gateways it must still
-reach after a change.
+for a safe apply the gateways it must still reach after a change.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -63,5 +62,5 @@ def host_needs(model):
         'management_address': management_address(model),
         'sriov': host_sriov(model),
         'gateways': gateways(model),
-        'forwarding': dict(model.get('forwarding') or {'ip': False, 'accept_bridged': False}),
+        'forwarding': dict(model['forwarding']),
     }

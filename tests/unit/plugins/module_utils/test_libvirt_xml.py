@@ -192,6 +192,9 @@ def test_isolated_network_has_no_forward():
      'libvirt network two: 203.0.113.0/24 overlaps 203.0.113.0/24 of network one'),
     ([{'name': 'n', 'kind': 'nat', 'bridge': 'cloudbr0'}], 'bridge cloudbr0 is an interface of the host model'),
     ([{'name': 'n', 'kind': 'nat', 'forwrd_dev': 'eth1'}], "unknown option 'forwrd_dev'"),
+    ([dict(NAT, dns={'hosts': [{'ip': '203.0.113.5', 'names': []}]})], 'dns host 1: names is empty'),
+    ([dict(NAT, dns={'hosts': [{'ip': '203.0.113.5', 'names': ['bad name']}]})],
+     'dns host 1: names bad name are not host names'),
 ])
 def test_bad_networks_fail_naming_the_object(items, fragment):
     found = problems(items, OVS_MODEL if items[0].get('kind') == 'openvswitch' and 'linux' not in fragment
