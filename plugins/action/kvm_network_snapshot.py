@@ -39,8 +39,23 @@ class ActionModule(ActionBase):
             self._connection.reset()
         except AttributeError:
             pass
-        # The remote temporary directory belonged to the old connection.
+        # The remote temporary directory belonged to the old attempt: the next one makes its own,
+        # and this one is removed once a connection answers (_remove_attempts_tmp).
+        if self._connection._shell.tmpdir:
+            self._attempt_tmpdirs.append(self._connection._shell.tmpdir)
         self._connection._shell.tmpdir = None
+
+    def _remove_attempts_tmp(self):
+        """Remove every attempt's remote temporary directory over the connection that answered (an
+        attempt that got no answer, or answered pending, left its module file on the host)."""
+        paths = self._attempt_tmpdirs + [self._connection._shell.tmpdir]
+        self._attempt_tmpdirs = []
+        for path in paths:
+            if path:
+                try:
+                    self._remove_tmp_path(path)
+                except AnsibleError as exc:
+                    display.vvv('kvm_network_snapshot: could not remove %s: %s' % (path, to_text(exc)))
 
     def _fail_fast(self):
         """With ssh, a session the change cuts off ends within seconds (keepalives) instead of
@@ -73,6 +88,7 @@ class ActionModule(ActionBase):
                         '%r, %r' % (reconnect, apply_budget))
         args['reconnect_timeout'] = int(reconnect)
         args['apply_timeout'] = int(apply_budget)
+        self._attempt_tmpdirs = []
         self._fail_fast()
         lost, attempts, error, pending = False, 0, None, None
         while True:
@@ -101,9 +117,10 @@ class ActionModule(ActionBase):
                 answer.pop('reason', None)
             result.update(answer)
             result['attempts'] = attempts
-            self._remove_tmp_path(self._connection._shell.tmpdir)
+            self._remove_attempts_tmp()
             return result
         if pending is not None and not lost:
+            self._remove_attempts_tmp()
             return dict(result, failed=True, changed=False, reason='pending', attempts=attempts,
                         snapshot=pending.get('snapshot'),
                         msg='the change was still being applied on the host after %d s'

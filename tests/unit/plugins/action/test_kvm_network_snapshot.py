@@ -39,20 +39,26 @@ def run(args, answers, check_mode=False, attempt_cost=0.0):
     connection = mock.MagicMock()
     connection.get_option.return_value = ''
     action = action_mod.ActionModule(task, connection, PlayContext(), DataLoader(), None, None)
+    connection._shell.tmpdir = None
     clock = Clock()
     calls = []
 
     def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
         calls.append((module_name, dict(module_args)))
+        # As ActionBase does: each module call on a new connection makes its own remote directory.
+        if connection._shell.tmpdir is None:
+            connection._shell.tmpdir = '/root/.ansible/tmp/ansible-tmp-%d' % len(calls)
         clock.now += attempt_cost
         answer = answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return dict(answer)
+    removed = []
     with mock.patch.object(action, '_execute_module', execute_module), \
-            mock.patch.object(action, '_remove_tmp_path'), \
+            mock.patch.object(action, '_remove_tmp_path', removed.append), \
             mock.patch.object(action_mod, 'time', clock):
         result = action.run(task_vars={'inventory_hostname': 'kvm1'})
+    connection.removed = removed
     return result, calls, connection
 
 
@@ -114,6 +120,16 @@ def test_asks_again_over_a_new_connection_while_the_change_is_being_applied():
     result, calls, connection = run(confirm(), [PENDING, PENDING, CONFIRMED])
     assert not result.get('failed') and result['attempts'] == 3 and 'pending' not in result
     assert connection.reset.call_count == 3, 'the proof is a connection made after the change'
+
+
+def test_every_attempts_remote_directory_is_removed_once_the_host_answers():
+    down = AnsibleConnectionFailure('ssh: connect to host 198.51.100.11 port 22: No route to host')
+    _result, _calls, connection = run(confirm(), [PENDING, down, CONFIRMED])
+    assert connection.removed == ['/root/.ansible/tmp/ansible-tmp-%d' % n for n in (1, 2, 3)]
+    result, calls, connection = run(confirm(reconnect_timeout=5), [PENDING] * 20, attempt_cost=1)
+    assert result['reason'] == 'pending' and len(calls) > 1
+    assert connection.removed == ['/root/.ansible/tmp/ansible-tmp-%d' % n for n in range(1, len(calls) + 1)], \
+        'pending to the end: the host answered, so every attempt is cleaned up'
 
 
 def test_a_change_still_being_applied_at_the_deadline_fails_as_pending():
