@@ -12,7 +12,7 @@ RENDER_DIR ?= $(CURDIR)/out
 
 -include lab/lab.mk
 
-.PHONY: help setup demo test lint sanity unit fuzz render-check build validate-collection docs docs-check changelog-lint clean
+.PHONY: help setup demo test lint sanity unit fuzz render-check build validate-collection ee docs docs-check changelog-lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ build: setup ## build the collection tarball and install it offline into a scrat
 
 validate-collection: setup ## the tarball as Galaxy sees it: no developer files, galaxy-importer, antsibull-docs lint
 	scripts/validate-collection.sh
+
+ee: setup ## the execution environment image (ansible-builder on podman, offline): localhost/cskl-ee:current
+	time ee/build.sh
 
 docs: setup ## render docs/modules/*.md from the modules' DOCUMENTATION (docs-check: fail when stale)
 	$(BIN)/python scripts/render-module-docs.py

@@ -11,7 +11,7 @@ LAB_ID ?=
 MOLECULE_BASE := $(CURDIR)/molecule/_shared/base.yml
 LAB_MOLECULE := $(BIN)/molecule -c $(MOLECULE_BASE)
 
-.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply lab-change-catalogue lab-change-catalogue-vms lab-libvirt
+.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply lab-change-catalogue lab-change-catalogue-vms lab-libvirt lab-awx
 
 lab-images: setup ## build (or reuse from the cache) the lab's container and VM images
 	$(LAB_CLI) images
@@ -43,10 +43,11 @@ lab-test: setup lab-unit ## both lab smoke scenarios (containers, then VMs)
 	$(LAB_CLI) --lab lab_containers_smoke leftovers >/dev/null
 	$(LAB_CLI) --lab lab_vms_smoke leftovers >/dev/null
 
-# One in-band lab for both (tests/lab/conftest.py): safe apply first (it starts from installer-made
-# hosts), then the change catalogue on the hosts it leaves.
-lab-safe-apply: setup ## in-band container lab: commit-confirm, rollbacks, controller killed, then the change catalogue
-	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_safe_apply.py tests/lab/test_change_catalogue.py
+# One in-band lab for all three (tests/lab/conftest.py): safe apply first (it starts from installer-made
+# hosts), then the change catalogue on the hosts it leaves, then site.yml as AWX runs it (ansible-runner
+# jobs, a rolled-back apply, two slices).
+lab-safe-apply: setup ## in-band container lab: commit-confirm, rollbacks, controller killed, the change catalogue, ansible-runner jobs
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_safe_apply.py tests/lab/test_change_catalogue.py tests/lab/test_runner_jobs.py
 
 lab-change-catalogue: setup ## the change catalogue alone (tests/lab/changes.yml); WRITE=1 puts its table into docs/disruption.md
 	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_change_catalogue.py
@@ -60,3 +61,9 @@ lab-change-catalogue-vms: setup ## the change catalogue's Linux bond and VLAN de
 # Two containers of the libvirt flavour (lab/flavours/libvirt), guests booted under TCG inside them.
 lab-libvirt: setup ## libvirt networks on a real libvirtd: NAT/isolated/routed/bridge/Open vSwitch, live updates, restart with guests plugged back
 	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_libvirt_lab.py
+
+# Not in CI, for its time (about 3 min; docs/awx.md has the last measured run): on one fresh
+# in-band lab, the execution environment image's jobs first (they migrate the installer-made hosts
+# and roll them back), then ansible-runner's (a broken apply, job slicing).
+lab-awx: ee ## AWX's way on a fresh in-band lab: site.yml and rollback.yml inside the EE image, ansible-runner jobs, a rolled-back apply, job slicing
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_execution_environment.py tests/lab/test_runner_jobs.py

@@ -38,7 +38,7 @@ esac
 base_key=$("$top/lab/images/build.sh" --key)
 flavour_key() {
   (cd "$flavour" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-   sha256sum < "$here/build.sh"; echo "base=$base_key") | sha256sum | cut -c1-16
+   cat "$here/build.sh" "$top/lab/lib/in-root.sh" | sha256sum; echo "base=$base_key") | sha256sum | cut -c1-16
 }
 key=$(flavour_key)
 if [ "$mode" = key ]; then echo "$key"; exit 0; fi
@@ -56,32 +56,16 @@ mkdir -p "$cache/flavours/$name" "$cache/tmp"
 work=$(mktemp -d "$cache/tmp/flavour.XXXXXX")
 trap 'rm -rf --one-file-system "$work"' EXIT
 
-# The same isolation as lab/images/build.sh's in_root (that file is the base recipe: editing it
-# to share this would rebuild every base image).  Usage: in_root ROOT [--net] CMD...
-in_root() {
-  local root=$1; shift
-  local net=--net
-  if [ "${1:-}" = --net ]; then net=; shift; fi
-  # shellcheck disable=SC2016
-  unshare --mount --propagation private --pid --fork --kill-child $net -- /bin/sh -ec '
-    root=$1; shift
-    mount -t proc proc "$root/proc"
-    mount -t sysfs -o ro sysfs "$root/sys" 2>/dev/null || true
-    mount -t tmpfs -o mode=755 tmpfs "$root/run"
-    mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
-    mount --rbind /dev "$root/dev"
-    exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-      LC_ALL=C DEBIAN_FRONTEND=noninteractive "$@"
-  ' in_root "$root" "$@"
-}
+# in_root, no_services (isolated from this machine, as lab/images/build.sh does).
+# shellcheck source=/dev/null
+. "$top/lab/lib/in-root.sh"
 
 t0=$(date +%s)
 root=$work/rootfs
 mkdir -p "$root"
 log "extracting the base container image ($base_key)"
 zstd -dc "$base_dir/rootfs.tar.zst" | tar -x --numeric-owner --xattrs --xattrs-include='*' -C "$root"
-printf '#!/bin/sh\n# cskl-lab flavour build: never start services\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
-chmod 0755 "$root/usr/sbin/policy-rc.d"
+no_services "$root"
 
 packages=$(sed -e 's/#.*//' "$flavour/packages.txt" | awk 'NF' | paste -sd' ' -)
 log "downloading: $packages (and linux-image-$kver for the guests)"
