@@ -141,8 +141,22 @@ def test_3_a_change_that_cuts_the_host_off_is_rolled_back_by_the_host(scenario):
     for host in HOSTS:
         assert "and is reachable again on its old network" in said.get(host, ""), (host, out)
     assert sc.sh("sa-ovs", "ovs-vsctl show") == show, "the Open vSwitch database is exactly as before"
-    rc, out = sc.play("verify.yml", sc.inventory(models()))
+    report = sc.dir / "report"
+    rc, out = sc.play("verify.yml", sc.inventory(models(), kvm_network_verify_report_dir=str(report)))
     assert rc == 0, out
+    page = (report / "index.html").read_text()
+    assert f"{len(HOSTS)} hosts, verified" in page and f"{len(HOSTS)} in sync." in page, page[:2000]
+    for host in HOSTS:   # each with its diagram and the rollback just seen
+        assert f'data-host="{host}"' in page and (report / f"{host}.dot").is_file()
+        assert ">cloudbr0</text>" in (report / f"{host}.svg").read_text()
+    assert page.count("rolled_back)") >= len(HOSTS), "the last apply, rolled back, is on the page"
+    # The same report with the model the hosts refused: every host drifts, its diagram says where.
+    rc, out = sc.play("verify.yml", sc.inventory(models(dead=True), kvm_network_verify_report_dir=str(report),
+                                                 kvm_network_verify_fail=False))
+    assert rc == 0, out
+    page = (report / "index.html").read_text()
+    assert f"{len(HOSTS)} drift" in page and page.count('data-state="drift"') == len(HOSTS)
+    assert "bridge cloudbr0: " in page and 'color="#c62828"' in (report / "sa-netplan.dot").read_text()
 
 
 def test_4_the_host_heals_when_the_controller_is_killed(scenario):
