@@ -52,7 +52,7 @@ validate-collection: setup ## the tarball as Galaxy sees it: no developer files,
 ee: setup ## the execution environment image (ansible-builder on podman, offline): localhost/cskl-ee:current
 	time ee/build.sh
 
-docs: setup ## render docs/modules/*.md from the modules' DOCUMENTATION (docs-check: fail when stale)
+docs: setup ## render docs/modules/*.md from the modules' DOCUMENTATION and docs/roles/variables/*.md from the roles' argument specs (docs-check: fail when stale)
 	$(BIN)/python scripts/render-module-docs.py
 
 docs-check: setup
