@@ -43,7 +43,7 @@ if [ "${SKIP_LAB:-0}" != 1 ]; then
   # same substrate through the collection), safe apply in-band on four containers (commit-confirm,
   # rollbacks, a killed controller), the change catalogue on the same lab (every kind of change,
   # applied, re-run and verified; its VM part is `make lab-change-catalogue-vms`) and site.yml as
-  # AWX runs it (ansible-runner jobs, a rolled-back apply, two slices), then the collection on it:
+  # AWX runs it (ansible-runner jobs, two slices), then the collection on it:
   # site.yml on five containers, the modules' integration targets (containers, one VM), then
   # site.yml on two pairs of VMs (seed 000 with Linux bonds and with the OVS kernel datapath, by
   # netplan and by ifupdown; reboot and failover). One VM scenario at a time: two VMs fill the

@@ -3,9 +3,9 @@ out as AWX lays one out (lab/cskl_lab/awx.py: project/, an inventory script, env
 settings and the machine credential's ssh key, the collection installed from its tarball), in the
 in-band lab's controller namespace, over ssh with the key runner loads into its ssh-agent.
 
-On the in-band lab of tests/lab/conftest.py (one lab per pytest run: make lab-awx runs this file
-after test_execution_environment.py, on the hosts it leaves; it works from any state the other lab
-tests leave):
+On the in-band lab of tests/lab/conftest.py (one lab per pytest run; it works from any state the
+other lab tests leave): make lab-safe-apply (CI) runs tests 1 and 3 after the change catalogue,
+make lab-awx all three after test_execution_environment.py:
   1. site.yml converges the four hosts: the job is successful, every host event names a host of
      the inventory, the stats say which host changed; a second job changes nothing;
   2. a job whose model cuts one host off: the job fails, that host's failed event carries the
