@@ -31,12 +31,36 @@ fi
 
 py=${PYTHON:-python3}
 stamp=.venv/.requirements.sha256
-want=$(cat requirements-dev.txt requirements.txt | sha256sum | cut -d' ' -f1)
+want=$( (cat requirements-dev.txt requirements.txt; "$py" --version 2>&1) | sha256sum | cut -d' ' -f1)
+# make_venv DIR: a virtualenv with the pinned requirements in DIR, stamped with their hash.
+make_venv() {
+  rm -rf "$1"
+  "$py" -m venv "$1"
+  "$1/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt -r requirements.txt
+  echo "$want" > "$1/.requirements.sha256"
+}
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "creating .venv with $($py --version 2>&1)"
-  "$py" -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt -r requirements.txt
-  echo "$want" > "$stamp"
+  # As root (CI, the lab), the venv is kept in the machine's cache by the requirements' hash and
+  # .venv points at it: a fresh checkout on the same machine skips the minute pip takes. A
+  # virtualenv cannot move, so it is built where it stays.
+  cache=${CSKL_VENV_CACHE:-/var/cache/cloudstack-kvm-lab/venvs}
+  if [ "$(id -u)" = 0 ] && mkdir -p "$cache" 2>/dev/null; then
+    shared=$cache/${want:0:16}
+    exec 9> "$cache/.lock"
+    flock 9     # one build per hash at a time; the others wait and reuse it
+    if [ "$(cat "$shared/.requirements.sha256" 2>/dev/null)" != "$want" ] || [ ! -x "$shared/bin/python" ]; then
+      log "creating the shared virtualenv $shared with $($py --version 2>&1)"
+      make_venv "$shared"
+    fi
+    flock -u 9
+    exec 9>&-
+    rm -rf .venv
+    ln -s "$shared" .venv
+    log ".venv -> $shared"
+  else
+    log "creating .venv with $($py --version 2>&1)"
+    make_venv .venv
+  fi
 fi
 
 # A collections path in which cloudstack_kvm.networking is this checkout, so playbooks,
