@@ -4,9 +4,17 @@
 # `antsibull-docs lint-collection-docs --plugin-docs`. The validators live in their own virtualenv.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-venv=$top/.tmp/validators
 req=$top/scripts/validators/requirements.txt
-want=$(sha256sum < "$req")
+want=$( (cat "$req"; python3 --version) | sha256sum | cut -d' ' -f1)
+venv=$top/.tmp/validators
+# As root, kept in the machine's cache by the hash, like .venv (scripts/setup.sh).
+cache=${CSKL_VENV_CACHE:-/var/cache/cloudstack-kvm-lab/venvs}
+if [ "$(id -u)" = 0 ] && mkdir -p "$cache" 2>/dev/null; then
+  venv=$cache/validators-${want:0:16}
+  exec 9> "$cache/.lock"
+  flock 9
+fi
+mkdir -p "$top/.tmp"
 if [ ! -x "$venv/bin/python" ] || [ "$want" != "$(cat "$venv/.requirements" 2>/dev/null)" ]; then
   rm -rf "$venv"
   python3 -m venv "$venv"
@@ -14,6 +22,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$want" != "$(cat "$venv/.requirements" 2>/d
     { cat "$top/.tmp/validators-pip.log"; exit 1; }
   echo "$want" > "$venv/.requirements"
 fi
+exec 9>&-   # the lock (when taken) is not held while the validators run
 work=$top/.tmp/validate
 rm -rf "$work"; mkdir -p "$work"
 "$venv/bin/ansible-galaxy" collection build --output-path "$work" --force "$top" > /dev/null
