@@ -10,13 +10,13 @@ __metaclass__ = type
 import os
 import re
 import shutil
-import tempfile
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.files import write_atomic
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import ModuleFailure
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _report as report
 
@@ -28,20 +28,6 @@ ARGUMENT_SPEC = {
 }
 SAFE_NAME = re.compile(r'[^A-Za-z0-9_.-]')
 DOT_TIMEOUT = 60
-
-
-def write_atomic(path, text):
-    """Write ``text`` to ``path`` through a temporary file in the same directory."""
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class _Controller(object):
@@ -95,7 +81,7 @@ class ActionModule(ActionBase):
                     dot = report.diagram(host, entry['host_network'], entry.get('differences'),
                                          entry.get('libvirt_networks'), title='%s (%s)' % (host, report.host_state(entry)),
                                          wanted=entry.get('model'))
-                    write_atomic(os.path.join(dest, name + '.dot'), dot)
+                    write_atomic(None, os.path.join(dest, name + '.dot'), dot, 0o644)
                     files.append(name + '.dot')
                     entry['dot_file'] = name + '.dot'
                     if dot_binary:
@@ -104,7 +90,7 @@ class ActionModule(ActionBase):
                 entry.pop('host_network', None)
                 entry.pop('model', None)
                 entries[host] = entry
-            write_atomic(os.path.join(dest, 'index.html'), report.fleet_page(entries, title=args['title']))
+            write_atomic(None, os.path.join(dest, 'index.html'), report.fleet_page(entries, title=args['title']), 0o644)
         except (OSError, ValueError) as exc:
             return dict(result, failed=True, msg='kvm_network_report: could not write the report in %s: %s. Fix: '
                         'choose a writable kvm_network_verify_report_dir' % (dest, to_text(exc)))

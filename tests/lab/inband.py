@@ -46,13 +46,19 @@ class Scenario:
         self.lab = lab
         self.dir = Path(tempfile.mkdtemp(prefix="inband-lab-"))
 
-    def inventory(self, host_models, **extra):
+    @staticmethod
+    def hostvars(host_models, **extra):
+        """{host: its variables}: the model, its renderer and the lab tests' safe apply settings."""
         hosts = {}
         for name, model in host_models.items():
             hosts[name] = dict(kvm_network=model, kvm_network_renderer=RENDERERS[name],
                                kvm_network_confirm_timeout=TIMER, kvm_network_keep_snapshots=KEEP,
                                kvm_network_verify_traffic=[{"bridge": "cloudbr0", "target": "198.51.100.254"}],
                                **extra)
+        return hosts
+
+    def inventory(self, host_models, **extra):
+        hosts = self.hostvars(host_models, **extra)
         path = self.dir / f"models-{time.monotonic_ns()}.yml"
         path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
         return path

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from inband import HOSTS, KEEP, RENDERERS, TIMER
+from inband import HOSTS
 from test_safe_apply import models
 from cskl_lab import awx
 from cskl_lab.util import env_with_podman
@@ -37,12 +37,8 @@ def jobs(scenario):
     return jobs
 
 
-def hostvars(host_models):
-    return dict((name, dict(kvm_network=model, kvm_network_renderer=RENDERERS[name],
-                            kvm_network_confirm_timeout=TIMER, kvm_network_keep_snapshots=KEEP,
-                            kvm_network_verify_traffic=[{"bridge": "cloudbr0", "target": "198.51.100.254"}],
-                            kvm_host_install_packages=False, kvm_host_load_kernel_modules=False))
-                for name, model in host_models.items())
+def hostvars(sc, host_models):
+    return sc.hostvars(host_models, kvm_host_install_packages=False, kvm_host_load_kernel_modules=False)
 
 
 def changed(result):
@@ -50,19 +46,19 @@ def changed(result):
 
 
 def test_1_site_yml_from_the_image_migrates_the_hosts_then_changes_nothing(jobs):
-    first = jobs.run(hostvars(models()), groups={"hypervisors": list(HOSTS)}, timeout=900)
+    first = jobs.run(hostvars(jobs.sc, models()), groups={"hypervisors": list(HOSTS)}, timeout=900)
     assert (first["status"], first["rc"]) == ("successful", 0), first["stats"]
     assert all(changed(first)[h] > 0 for h in HOSTS), changed(first)
     assert all(e["host"] in HOSTS for e in first["events"] if e["event"] != "playbook_on_stats")
     for host in HOSTS:
         assert [s["status"] for s in jobs.sc.snapshots(host)][-1] == "confirmed", host
-    again = jobs.run(hostvars(models()), groups={"hypervisors": list(HOSTS)}, timeout=900)
+    again = jobs.run(hostvars(jobs.sc, models()), groups={"hypervisors": list(HOSTS)}, timeout=900)
     assert (again["status"], again["rc"]) == ("successful", 0), again["stats"]
     assert changed(again) == dict((h, 0) for h in HOSTS), again["stats"]
 
 
 def test_2_a_rollback_job_from_the_image_puts_the_hosts_back(jobs):
-    result = jobs.run(hostvars(models()), playbook="playbooks/rollback.yml", timeout=900)
+    result = jobs.run(hostvars(jobs.sc, models()), playbook="playbooks/rollback.yml", timeout=900)
     assert (result["status"], result["rc"]) == ("successful", 0), (result["stats"], result["events"][-5:])
     for index, host in enumerate(HOSTS, start=1):
         assert jobs.sc.snapshots(host)[-1]["status"] == "rolled_back", host

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from inband import HOSTS, KEEP, RENDERERS, TIMER
+from inband import HOSTS
 from test_safe_apply import models
 from cskl_lab import awx
 
@@ -44,11 +44,7 @@ class Jobs(awx.LabJobs):
         self.sc = sc
 
     def site(self, host_models, slice_number=1, slice_count=1):
-        hostvars = dict((name, dict(kvm_network=model, kvm_network_renderer=RENDERERS[name],
-                                    kvm_network_confirm_timeout=TIMER, kvm_network_keep_snapshots=KEEP,
-                                    kvm_network_verify_traffic=[{"bridge": "cloudbr0", "target": "198.51.100.254"}],
-                                    kvm_host_install_packages=False, kvm_host_load_kernel_modules=False))
-                        for name, model in host_models.items())
+        hostvars = self.sc.hostvars(host_models, kvm_host_install_packages=False, kvm_host_load_kernel_modules=False)
         return self.run(hostvars, groups={"hypervisors": list(host_models)}, slice_number=slice_number,
                         slice_count=slice_count, timeout=900)
 
