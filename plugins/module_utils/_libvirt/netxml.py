@@ -67,7 +67,34 @@ def forward_interface_element(parent, dev):
 
 
 def to_text(element):
-    return ET.tostring(element, encoding='unicode')
+    """The element as text, its attributes in the order they were set. Written out here because
+    ElementTree before Python 3.8 sorts them (EL 8's platform-python is 3.6): the same model gives
+    libvirt and the diff the same text on every Python."""
+    parts = []
+    _write(element, parts)
+    return ''.join(parts)
+
+
+def _write(element, parts):
+    attrs = ''.join(' %s=%s' % (name, _quote(value)) for name, value in element.attrib.items())
+    if element.text or len(element):
+        parts.append('<%s%s>%s' % (element.tag, attrs, _escape(element.text or '')))
+        for child in element:
+            _write(child, parts)
+        parts.append('</%s>' % element.tag)
+    else:
+        parts.append('<%s%s />' % (element.tag, attrs))
+    parts.append(_escape(element.tail or ''))
+
+
+def _escape(text):
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+
+
+def _quote(value):
+    """An attribute value as ElementTree writes it: double-quoted, whitespace kept by reference."""
+    return '"%s"' % (_escape(value).replace('"', '&quot;').replace('\r', '&#13;')
+                     .replace('\n', '&#10;').replace('\t', '&#09;'))
 
 
 def render(net):

@@ -201,3 +201,12 @@ def test_bad_networks_fail_naming_the_object(items, fragment):
                      and 'is a linux' not in fragment else HOST_MODEL)
     assert any(fragment in p for p in found), found
     assert all(p.startswith('host kvm1: ') for p in found)
+
+
+def test_xml_text_keeps_the_attribute_order_and_escapes_as_elementtree_does():
+    """Python before 3.8 sorts attributes in ElementTree's output: to_text writes them in the order
+    they were set on every Python, escaped as ElementTree escapes them."""
+    import xml.etree.ElementTree as ET
+    text = '<a z="1&amp;&lt;&quot;" b="&#10;&#09;&#13;">t&amp;<m />tail&gt;<c y="2" x="3">x</c><e></e></a>'
+    assert netxml.to_text(ET.fromstring(text)) == (
+        '<a z="1&amp;&lt;&quot;" b="&#10;&#09;&#13;">t&amp;<m />tail&gt;<c y="2" x="3">x</c><e /></a>')

@@ -128,6 +128,7 @@ def test_real_subset_only_reads_links(tmp_path, netns):
     assert sorted(facts['linux_bridges']) == ['cloud0', 'cloudbr0', 'cloudbr1']
 
 
+@pytest.mark.controller
 def test_adopt_playbook_writes_a_model_that_describes_the_host(tmp_path, netns):
     """playbooks/adopt.yml against the namespace (local connection inside it): the model it writes
     validates and verify finds nothing to change; a second run leaves the file alone."""
