@@ -308,6 +308,9 @@ def main():
         result = run(module)
     except ModuleFailure as exc:
         module.fail_json(msg=exc.msg, **exc.kwargs)
+    # The apply's warnings, kept on the host until its confirmation, are this call's warnings.
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

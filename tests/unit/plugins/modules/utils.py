@@ -152,6 +152,8 @@ def run_module(main, args, run_command=None, check_mode=False, diff=False):
 
     def _with_warnings(func):
         def wrapper(module, **kwargs):
+            # ansible-core 2.19 deprecates warnings passed to exit_json/fail_json (gone in 2.23).
+            assert 'warnings' not in kwargs, 'a module passed warnings= to exit_json/fail_json: use module.warn()'
             if warnings:
                 kwargs['warnings'] = list(warnings)
             return func(module, **kwargs)
