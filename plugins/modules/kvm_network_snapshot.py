@@ -96,6 +96,15 @@ options:
       - V(0) counts the apply time against O(reconnect_timeout).
     type: int
     default: 0
+  pending_wait:
+    description:
+      - With O(action=confirm), how long the call waits on the host for a change that is still being applied
+        before it answers C(pending) (and the controller asks again over a new connection). The host watches
+        the apply's status itself, so the change is confirmed as soon as it is live, and a slow host is not
+        kept busy by a new connection and module start every second.
+      - V(0) answers at once.
+    type: int
+    default: 15
   lock_timeout:
     description:
       - With O(action=rollback), seconds to wait for a C(kvm_network_apply) that is changing the host (it
@@ -246,6 +255,7 @@ def argument_spec():
         reconnect_timeout=dict(type='int', default=110),  # the action plugin's
         apply_timeout=dict(type='int', default=0),         # the action plugin's
         lock_timeout=dict(type='int', default=60),
+        pending_wait=dict(type='int', default=15),
         keep_snapshots=dict(type='int', default=5),
         state_dir=dict(type='path', default=snapshots.STATE_DIR),
         root_dir=dict(type='path', default='/'),
@@ -269,6 +279,8 @@ def run(module):
     root = Root(params['root_dir'])
     if params['keep_snapshots'] < 1:
         raise ModuleFailure('keep_snapshots must be at least 1, not %d' % params['keep_snapshots'])
+    if params['pending_wait'] < 0:
+        raise ModuleFailure('pending_wait must be 0 or more seconds, not %d' % params['pending_wait'])
     if params['action'] == 'list':
         ids = snapshots.snapshot_ids(root, params['state_dir'])
         return {'changed': False, 'snapshots': [snapshots.Snapshot.load(root, i, params['state_dir']).summary()
@@ -284,7 +296,7 @@ def run(module):
     if params['action'] == 'confirm':
         if module.check_mode:
             return {'changed': snap.status == 'applied', 'snapshot': snap.summary(), 'pruned': [], 'units': []}
-        return safe.confirm(module, snap, params['targets'], params['keep_snapshots'])
+        return safe.confirm(module, snap, params['targets'], params['keep_snapshots'], wait=params['pending_wait'])
     # rollback
     if snap.status == 'rolled_back':
         return {'changed': False, 'snapshot': snap.summary(), 'rollback': snap.read_json('rollback.json'),

@@ -306,7 +306,7 @@ def test_a_failed_apply_rolls_back_at_once_and_the_confirmation_says_why(debian)
 def test_a_confirmation_while_the_change_is_being_applied_is_pending(debian):
     result, fake = handed_over(debian)
     sid = result['safe_apply']['id']
-    pending = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+    pending = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian), 'pending_wait': 0,
                                               'targets': [{'target': '198.51.100.254'}]}, fake)
     assert not pending.get('failed') and pending['pending'] is True and pending['changed'] is False
     assert [a for a in fake.argvs if a[0] == PING] == [], 'nothing is proven before the change is live'
@@ -318,6 +318,38 @@ def test_a_confirmation_while_the_change_is_being_applied_is_pending(debian):
     assert confirmed['snapshot']['status'] == 'confirmed'
     assert confirmed['applied']['files']['created'] == ['/etc/network/interfaces.d/cloudstack-kvm']
     assert confirmed['applied']['activated']['commands'] == [list(a) for a in FIRST_APPLY]
+
+
+def test_a_confirmation_waits_on_the_host_for_the_apply_and_confirms_as_soon_as_it_is_live(debian, monkeypatch):
+    """pending_wait: the call watches the apply's status on the host instead of answering pending
+    at once; the apply finishing during the wait is confirmed by that same call."""
+    result, fake = handed_over(debian)
+    sid = result['safe_apply']['id']
+    looks = []
+
+    def apply_meanwhile(seconds):
+        looks.append(seconds)
+        if len(looks) == 3:       # the apply ends while the confirmation waits
+            assert fake.fire('apply') == 0
+    monkeypatch.setattr(safe.time, 'sleep', apply_meanwhile)
+    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.254'], stdout='3 received')
+    confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                                'targets': [{'target': '198.51.100.254'}]}, fake)
+    assert confirmed['snapshot']['status'] == 'confirmed' and len(looks) == 3
+    assert looks == [safe.PENDING_POLL] * 3
+
+
+def test_a_confirmation_answers_pending_when_the_apply_outlasts_its_wait(debian, monkeypatch):
+    result, fake = handed_over(debian)
+    sid = result['safe_apply']['id']
+    clock = [1000.0]
+    monkeypatch.setattr(safe.time, 'monotonic', lambda: clock[0])
+    monkeypatch.setattr(safe.time, 'sleep', lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    pending = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian), 'pending_wait': 5,
+                                              'targets': [{'target': '198.51.100.254'}]}, fake)
+    assert pending['pending'] is True and clock[0] >= 1005.0 and manifest(debian, sid)['status'] == 'armed'
+    bad = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian), 'pending_wait': -1}, fake)
+    assert bad['failed'] is True and bad['msg'] == 'pending_wait must be 0 or more seconds, not -1'
 
 
 def test_nothing_to_change_arms_nothing_and_writes_nothing(debian):
