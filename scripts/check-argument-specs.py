@@ -30,6 +30,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MISSING = object()
 
 
+def same_type(one, other):
+    """Exactly the same type (True is not 1, 1 is not 1.0)."""
+    return isinstance(one, type(other)) and isinstance(other, type(one))
+
+
 def load(path):
     with open(path) as handle:
         return yaml.safe_load(handle)
@@ -87,7 +92,7 @@ def check_entry(role_dir, role, entry, spec, problems):
             if value is MISSING:
                 problems.append('%s: %s: argument_specs documents default %s but defaults does not set it%s'
                                 % (where, name, show(option['default']), label))
-            elif value != option['default'] or type(value) is not type(option['default']):
+            elif value != option['default'] or not same_type(value, option['default']):
                 problems.append('%s: %s: default differs: argument_specs %s, defaults %s%s'
                                 % (where, name, show(option['default']), show(value), label))
         elif value is not MISSING and value is not None:

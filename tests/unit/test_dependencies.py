@@ -69,7 +69,7 @@ def requirement_names(path):
     for line in path.read_text().splitlines():
         line = line.split('#', 1)[0].strip()
         if line:
-            names.add(re.split(r'[<>=!~\[; ]', line, 1)[0].lower())
+            names.add(re.split(r'[<>=!~\[; ]', line, maxsplit=1)[0].lower())
     return names
 
 

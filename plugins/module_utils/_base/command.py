@@ -121,8 +121,9 @@ def spawn(argv, environ_update=None, cwd=None, before_communicate_callback=None)
     (the detached apply and the rollback): (rc, stdout, stderr) as text; ``run`` calls it there."""
     env = dict(os.environ)
     env.update(environ_update or {})
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=cwd, env=env)
+    # No AnsibleModule (so no run_command) exists in these processes.
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # pylint: disable=ansible-bad-function
+                            stderr=subprocess.PIPE, cwd=cwd, env=env)
     if before_communicate_callback is not None:
         before_communicate_callback(proc)
     out, err = proc.communicate()

@@ -174,6 +174,7 @@ def backup(real_path, directory=None, keep=None):
             os.close(fd)
     os.utime(dest, (st.st_atime, st.st_mtime))
     if keep:
-        for old in backups_of(real_path, directory)[:-keep]:
+        stale = backups_of(real_path, directory)
+        for old in stale[:len(stale) - min(int(keep), len(stale))]:
             os.unlink(old)
     return dest

@@ -21,7 +21,6 @@ __metaclass__ = type
 
 import re
 
-from ansible.module_utils.six import string_types
 
 try:
     from urllib.parse import quote, unquote_plus
@@ -42,7 +41,7 @@ def _block(name, text):
     if not re.match(r'^\S+$', name) or name.endswith(':'):
         raise ExtraConfigError('extra configuration %r: CloudStack names a block by a first line "<name>:" '
                                'without spaces. Fix: use a name such as dpdk-hugepages' % name)
-    if not isinstance(text, string_types):
+    if not isinstance(text, str):
         raise ExtraConfigError('extra configuration %s: give its XML as a string, not %s'
                                % (name, type(text).__name__))
     body = '\n'.join(line.rstrip() for line in text.strip('\n').replace('\r\n', '\n').split('\n'))
@@ -67,7 +66,7 @@ def encode(configs):
 def decode(value):
     """The ``extraconfig`` string -> ``{name: xml}`` as CloudStack stores it (the detail key without
     its ``extraconfig-`` prefix; unnamed blocks under ``1``, the last one winning)."""
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         raise ExtraConfigError('give the extraconfig string, not %s' % type(value).__name__)
     text = unquote_plus(value)
     stored = {}
