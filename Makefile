@@ -12,7 +12,7 @@ RENDER_DIR ?= $(CURDIR)/out
 
 -include lab/lab.mk
 
-.PHONY: help setup demo test lint sanity unit fuzz render-check build validate-collection ee docs docs-check changelog-lint clean
+.PHONY: help setup demo test lint sanity unit matrix core-edges fuzz render-check build validate-collection ee docs docs-check changelog-lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,13 @@ sanity: setup ## ansible-test sanity on a copy placed under ansible_collections/
 unit: setup ## unit tests: model, renderers, modules on recorded output and on a scratch ovsdb-server
 	tests/unit/tools/fetch-ovs-binaries.sh
 	$(BIN)/python -m pytest -q -n 2 tests/unit
+
+matrix: setup ## every ansible-core claimed (tests/matrix/cores.txt): units and sanity on each, the modules' units on Python 3.6, site.yml on the oldest and the newest in the lab
+	time scripts/core-matrix.sh --py36
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_core_versions.py
+
+core-edges: setup ## the oldest and the newest ansible-core: units and sanity; the modules' units on Python 3.6 (make test; the lab part is in lab-safe-apply)
+	scripts/core-matrix.sh --edges --py36
 
 fuzz: setup ## property tests (hypothesis) with many examples: 2000 per property, 300 rendered for netplan/ifquery
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_no_traceback.py

@@ -33,6 +33,7 @@ stage unit        make --no-print-directory unit
 stage render      make --no-print-directory render-check
 stage lint        make --no-print-directory lint
 stage sanity      make --no-print-directory sanity
+stage cores       make --no-print-directory core-edges    # the oldest and newest ansible-core, Python 3.6
 stage changelog   make --no-print-directory changelog-lint
 stage docs        make --no-print-directory docs-check
 stage build       make --no-print-directory build
@@ -43,7 +44,8 @@ if [ "${SKIP_LAB:-0}" != 1 ]; then
   # same substrate through the collection), safe apply in-band on four containers (commit-confirm,
   # rollbacks, a killed controller), the change catalogue on the same lab (every kind of change,
   # applied, re-run and verified; its VM part is `make lab-change-catalogue-vms`) and site.yml as
-  # AWX runs it (ansible-runner jobs, two slices), then the collection on it:
+  # AWX runs it (ansible-runner jobs, two slices), site.yml with the oldest and the newest
+  # ansible-core, rollout.yml's waves stopped by a real rollback, then the collection on it:
   # site.yml on five containers, the modules' integration targets (containers, one VM), then
   # site.yml on two pairs of VMs (seed 000 with Linux bonds and with the OVS kernel datapath, by
   # netplan and by ifupdown; reboot and failover). One VM scenario at a time: two VMs fill the

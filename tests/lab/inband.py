@@ -63,13 +63,16 @@ class Scenario:
         path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
         return path
 
-    def argv(self, playbook, inventory, limit=None):
+    def argv(self, playbook, inventory, limit=None, extra_vars=None):
         argv = ["ip", "netns", "exec", self.lab.ctl_ns, "ansible-playbook",
                 "-i", self.lab.state["inband"]["inventory"], "-i", str(inventory), str(REPO / "playbooks" / playbook)]
-        return argv + (["--limit", limit] if limit else [])
+        return argv + (["--limit", limit] if limit else []) + (["-e", json.dumps(extra_vars)] if extra_vars else [])
 
-    def play(self, playbook, inventory, limit=None, timeout=600):
-        proc = subprocess.run(self.argv(playbook, inventory, limit), env=ENV, stdout=subprocess.PIPE,
+    def play(self, playbook, inventory, limit=None, timeout=600, venv=None, extra_vars=None):
+        """``venv``: another virtualenv's ansible-playbook (another ansible-core), with its own
+        community collections; ``extra_vars``: a dict given with -e."""
+        env = dict(ENV, PATH=f"{venv}/bin:{ENV['PATH']}") if venv else ENV
+        proc = subprocess.run(self.argv(playbook, inventory, limit, extra_vars), env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
         return proc.returncode, proc.stdout
 

@@ -5,7 +5,7 @@
 whose network change is a stand-in task file (tests/unit/fixtures/rollout): a rollback in the
 second wave stops the rollout, the first wave stays as it is, later waves are not touched, the
 summary names every host; maintenance steps run only for hosts whose network changes, in order.
-(The same with real rollbacks runs on the lab.)"""
+(The same with a real rollback runs on the lab: tests/lab/test_rollout_waves.py.)"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
