@@ -131,7 +131,10 @@ esac
 
 declare -a report=()
 failed=0
-record() { report+=("$(printf '%-10s %-7s %-8s %5ss  %s' "$1" "$2" "$3" "$4" "$5")"); [ "$5" = ok ] || failed=1; }
+record() {
+  report+=("$(printf '%-10s %-7s %-8s %5ss  %s' "$1" "$2" "$3" "$4" "$5")")
+  case $5 in ok|"ok "*) ;; *) failed=1 ;; esac
+}
 
 for row in "${chosen[@]}"; do
   read -r core pyv community <<< "$row"
