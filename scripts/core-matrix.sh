@@ -44,10 +44,39 @@ find_python() {
   return 1
 }
 
+# cached_venv NAME WANT PYTHON LABEL INSTALL: the virtualenv $cache/NAME-<WANT's first 12>, made by
+# the function INSTALL (given its path; its output goes to .tmp/matrix/pip-NAME.log) unless one
+# with the same hash is there; older ones of NAME are removed. Prints its path.
+cached_venv() {
+  local name=$1 want=$2 py=$3 label=$4 install=$5 venv logfile
+  venv=$cache/$name-${want:0:12}
+  logfile=$top/.tmp/matrix/pip-$name.log
+  exec 8> "$cache/.lock-$name"
+  flock 8
+  if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
+    log "creating $venv ($("$py" --version 2>&1), $label)" >&2
+    rm -rf "$venv"
+    "$py" -m venv "$venv"
+    if ! "$install" "$venv" > "$logfile" 2>&1; then
+      tail -n 30 "$logfile" >&2
+      echo "core-matrix: pip failed for $label (log: $logfile)" >&2
+      exec 8>&-
+      return 1
+    fi
+    echo "$want" > "$venv/.requirements.sha256"
+  fi
+  local old
+  for old in "$cache/$name"-*; do
+    [ -d "$old" ] && [ "$old" != "$venv" ] && { log "removing the stale $old" >&2; rm -rf "$old"; }
+  done
+  exec 8>&-
+  echo "$venv"
+}
+
 # core_venv CORE PYTHON ANSIBLE: a virtualenv with that core, its community package and the test
-# tooling, kept by the hash of what went in; prints its path.
+# tooling; prints its path.
 core_venv() {
-  local core=$1 pyv=$2 community=$3 py req want venv
+  local core=$1 pyv=$2 community=$3 py req want
   py=$(find_python "$pyv") || return 1
   req=$top/.tmp/matrix/requirements-$core.txt
   {
@@ -58,60 +87,38 @@ core_venv() {
     sed 's/#.*//' requirements.txt | awk NF
   } > "$req"
   want=$( (cat "$req"; echo "ansible==$community --no-deps"; "$py" --version 2>&1) | sha256sum | cut -d' ' -f1)
-  venv=$cache/core-$core-${want:0:12}
-  exec 8> "$cache/.lock-core-$core"
-  flock 8
-  if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
-    log "creating $venv ($("$py" --version 2>&1), ansible-core $core, ansible $community)" >&2
-    rm -rf "$venv"
-    "$py" -m venv "$venv"
-    # The community package only for its collections, without its own pin on ansible-core: the
-    # oldest core takes the collections of a later package (tests/matrix/cores.txt says why).
-    { "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" &&
-      "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "ansible==$community"
-    } > "$top/.tmp/matrix/pip-$core.log" 2>&1 ||
-      { tail -n 30 "$top/.tmp/matrix/pip-$core.log" >&2; echo "core-matrix: pip failed for ansible-core $core (log: .tmp/matrix/pip-$core.log)" >&2; return 1; }
-    echo "$want" > "$venv/.requirements.sha256"
-  fi
-  prune "$cache/core-$core-" "$venv"
-  exec 8>&-
-  echo "$venv"
+  cached_venv "core-$core" "$want" "$py" "ansible-core $core, ansible $community" install_core
 }
 
-# prune PREFIX KEEP: remove the cached virtualenvs PREFIX* other than KEEP (built from older pins).
-prune() {
-  local old
-  for old in "$1"*; do
-    [ -d "$old" ] && [ "$old" != "$2" ] && { log "removing the stale $old" >&2; rm -rf "$old"; }
-  done
-  return 0
+# The community package only for its collections, without its own pin on ansible-core: the oldest
+# core takes the collections of a later package (tests/matrix/cores.txt says why). $req and
+# $community are core_venv's.
+# shellcheck disable=SC2317  # called by name from cached_venv
+install_core() {
+  "$1/bin/pip" install -q --disable-pip-version-check -r "$req" &&
+    "$1/bin/pip" install -q --disable-pip-version-check --no-deps "ansible==$community"
 }
 
-# The module-side unit tests on Python 3.6: pytest 7.0 and xdist 2.5 (the last for 3.6), PyYAML for the golden
-# files, and ansible-core 2.16's module_utils (the newest core whose targets include 3.6) put in
-# without its controller dependencies, which do not install on 3.6: only module_utils is imported.
+# The module-side unit tests on Python 3.6: pytest 7.0 and xdist 2.5 (the last for 3.6), PyYAML for
+# the golden files, and ansible-core 2.16's module_utils (the newest core whose targets include
+# 3.6) put in without its controller dependencies, which do not install on 3.6: only module_utils
+# is imported.
+PY36_CORE=2.16.19
+PY36_TOOLS="pytest==7.0.1 pytest-xdist==2.5.0 PyYAML==6.0.1"
 py36_venv() {
-  local py want venv core36=2.16.19
+  local py want
   py=$(find_python 3.6) || return 1
-  want=$( (echo "pip==21.3.1 pytest==7.0.1 pytest-xdist==2.5.0 PyYAML==6.0.1 ansible-core==$core36"; "$py" --version 2>&1) | sha256sum | cut -d' ' -f1)
-  venv=$cache/py36-${want:0:12}
-  exec 8> "$cache/.lock-py36"
-  flock 8
-  if [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ] || [ ! -x "$venv/bin/python" ]; then
-    log "creating $venv ($("$py" --version 2>&1), module_utils of ansible-core $core36)" >&2
-    rm -rf "$venv"
-    "$py" -m venv "$venv"
-    # 3.6's bundled pip predates the manylinux2014 wheels: 21.3.1 is the last pip for 3.6.
-    { "$venv/bin/python" -m pip install -q --disable-pip-version-check pip==21.3.1 &&
-      "$venv/bin/pip" install -q --disable-pip-version-check pytest==7.0.1 pytest-xdist==2.5.0 PyYAML==6.0.1 &&
-      "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --ignore-requires-python "ansible-core==$core36"
-    } > "$top/.tmp/matrix/pip-py36.log" 2>&1 ||
-      { tail -n 30 "$top/.tmp/matrix/pip-py36.log" >&2; echo "core-matrix: pip failed for Python 3.6" >&2; return 1; }
-    echo "$want" > "$venv/.requirements.sha256"
-  fi
-  prune "$cache/py36-" "$venv"
-  exec 8>&-
-  echo "$venv"
+  want=$( (echo "pip==21.3.1 $PY36_TOOLS ansible-core==$PY36_CORE"; "$py" --version 2>&1) | sha256sum | cut -d' ' -f1)
+  cached_venv py36 "$want" "$py" "module_utils of ansible-core $PY36_CORE" install_py36
+}
+
+# 3.6's bundled pip predates the manylinux2014 wheels: 21.3.1 is the last pip for 3.6.
+# shellcheck disable=SC2317  # called by name from cached_venv
+install_py36() {
+  # shellcheck disable=SC2086  # the tool pins, one word each
+  "$1/bin/python" -m pip install -q --disable-pip-version-check pip==21.3.1 &&
+    "$1/bin/pip" install -q --disable-pip-version-check $PY36_TOOLS &&
+    "$1/bin/pip" install -q --disable-pip-version-check --no-deps --ignore-requires-python "ansible-core==$PY36_CORE"
 }
 
 mapfile -t rows < <(sed 's/#.*//' "$table" | awk 'NF == 3')
