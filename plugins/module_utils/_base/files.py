@@ -120,6 +120,7 @@ def write_atomic(module, real_path, content, mode, unsafe_writes=False):
         _selinux_copy_context(module, tmp, real_path)
         try:
             os.rename(tmp, real_path)
+            _sync_directory(directory)
         except OSError as e:
             if not unsafe_writes or e.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES):
                 raise
@@ -129,6 +130,20 @@ def write_atomic(module, real_path, content, mode, unsafe_writes=False):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _sync_directory(directory):
+    """Make a rename in ``directory`` durable (a power cut right after it keeps the new file)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass    # a file system that cannot sync a directory
+    finally:
+        os.close(fd)
 
 
 def backups_of(real_path, directory=None):

@@ -35,7 +35,6 @@ __metaclass__ = type
 import contextlib
 import json
 import os
-import shutil
 import sys
 import time
 import traceback
@@ -180,8 +179,12 @@ def _prepare(snap):
     source = payload_root()
     target = source
     if os.path.isfile(source):
+        # Written and synced like every file of the snapshot: the boot rollback after a power cut
+        # runs this code, so it must be on disk, not only in the page cache (a plain copy was lost
+        # when the power went within the kernel's 30 s writeback delay, and the rollback failed).
         target = os.path.join(snap.dir, 'payload.zip')
-        shutil.copyfile(source, target)
+        with open(source, 'rb') as fh:
+            host_files.write_atomic(None, target, fh.read(), '0600')
     host_files.write_atomic(None, os.path.join(snap.dir, 'runner.py'), RUNNER % target, '0700')
 
 

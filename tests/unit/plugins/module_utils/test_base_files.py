@@ -72,3 +72,38 @@ def test_backup_in_another_directory_and_bounded(tmp_path):
     (backups / 'cloudbr0.1.2020-01-01@00:00:00~').write_text('')
     dest = files.backup(str(source), str(backups), keep=1)
     assert os.listdir(str(backups)) == [os.path.basename(dest)]
+
+
+def test_write_atomic_syncs_the_data_and_then_the_directory(tmp_path):
+    """A power cut right after the write keeps it: the data is synced before the rename, the
+    directory (the rename itself) after it."""
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink('/proc/self/fd/%d' % fd))
+        real_fsync(fd)
+    with mock.patch.object(files.os, 'fsync', fsync):
+        files.write_atomic(None, str(tmp_path / 'a.conf'), 'x\n', '0600')
+    assert len(synced) == 2
+    assert os.path.basename(synced[0]).startswith('.cloudstack-kvm-') and synced[1] == str(tmp_path)
+
+
+def test_the_snapshot_keeps_its_own_synced_copy_of_the_code_that_rolls_it_back(tmp_path, monkeypatch):
+    """The boot rollback after a power cut runs the snapshot's payload.zip: written like the
+    snapshot's other files (atomic, synced, root only), not copied through the page cache."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm import safe
+    payload = tmp_path / 'AnsiballZ_payload.zip'
+    payload.write_bytes(b'PK\x05\x06' + b'\0' * 18)
+    snap = mock.Mock(dir=str(tmp_path / 'snap'))
+    os.mkdir(snap.dir)
+    written = []
+    real_write = files.write_atomic
+    monkeypatch.setattr(safe, 'payload_root', lambda: str(payload))
+    monkeypatch.setattr(safe.host_files, 'write_atomic',
+                        lambda module, path, data, mode: (written.append((path, mode)), real_write(module, path, data, mode)))
+    safe._prepare(snap)
+    target = os.path.join(snap.dir, 'payload.zip')
+    assert written == [(target, '0600'), (os.path.join(snap.dir, 'runner.py'), '0700')]
+    assert open(target, 'rb').read() == payload.read_bytes() and mode_of(target) == 0o600
+    assert target in open(os.path.join(snap.dir, 'runner.py')).read()
