@@ -6,6 +6,7 @@ ifupdown (a static eth0), NetworkManager (a DHCP profile on eth0) and Open vSwit
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,14 @@ STATE = "/var/lib/cloudstack-kvm/safe-apply"
 ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".tmp" / "collections"),
            ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+
+
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def recap(out):
+    """{host: (changed, unreachable, failed)} from an ansible-playbook run's PLAY RECAP."""
+    return dict((m.group(1), (int(m.group(2)), int(m.group(3)), int(m.group(4)))) for m in RECAP.finditer(out))
 
 
 def address(index):

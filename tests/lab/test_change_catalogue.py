@@ -11,7 +11,6 @@ test_safe_apply.py when both run in one pytest call (tests/lab/conftest.py).
 
 import copy
 import json
-import re
 import string
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from inband import HOSTS, LABS, REPO, RENDERERS, TIER, address
+from inband import HOSTS, LABS, REPO, RENDERERS, TIER, address, recap
 from cskl_lab.traffic import Pingers
 
 CATALOGUE = yaml.safe_load((Path(__file__).parent / "changes.yml").read_text())
@@ -30,7 +29,6 @@ KINDS = {"sa-netplan": "linux_bridge", "sa-ifupdown": "linux_bridge", "sa-nm": "
          "sa-ovs": "openvswitch", "cv-netplan": "linux_bonds", "cv-ifupdown": "linux_bonds"}
 DEFAULT_KINDS = ["linux_bridge", "openvswitch"]
 EVERY_RENDERER = dict((h, r) for dummy, renderers in LABS.values() for h, r in renderers.items())
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def merge_patch(target, patch):
@@ -99,10 +97,6 @@ class Catalogue:
         inventory = self.sc.inventory(models, kvm_network_verify=verify, kvm_network_verify_fail=True)
         return self.sc.play("network.yml", inventory, limit=",".join(limit))
 
-    @staticmethod
-    def recap(out):
-        return dict((m.group(1), (int(m.group(2)), int(m.group(3)), int(m.group(4)))) for m in RECAP.finditer(out))
-
     def last_snapshots(self, hosts):
         """{host: its newest snapshot's manifest, or {}}, read from every host at once."""
         def last(host):
@@ -128,13 +122,13 @@ class Catalogue:
         seconds = round(time.monotonic() - started, 1)
         assert rc == 0, f"{entry['name']}: the change failed:\n{out[-8000:]}"
         self.current.update(after)
-        recap = self.recap(out)
+        ran = recap(out)
         rerun_rc, rerun = self.play(after, hosts, verify=False)   # verified by the run before
         assert rerun_rc == 0, f"{entry['name']}: the re-run failed:\n{rerun[-6000:]}"
-        again = self.recap(rerun)
+        again = recap(rerun)
         last = self.last_snapshots(hosts)
         for host in hosts:
-            assert recap[host][0] > 0, f"{entry['name']}: {host} reported no change:\n{out[-4000:]}"
+            assert ran[host][0] > 0, f"{entry['name']}: {host} reported no change:\n{out[-4000:]}"
             assert again[host] == (0, 0, 0), f"{entry['name']}: {host} re-run {again[host]}:\n{rerun[-6000:]}"
             snap = last[host]
             assert snap.get("id") != snapshots[host] and snap["status"] == "confirmed", (entry["name"], host, snap)

@@ -13,10 +13,9 @@ import subprocess
 
 import pytest
 
-from inband import HOSTS, REPO
+from inband import HOSTS, REPO, recap
 from test_safe_apply import models
 
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 SITE_VARS = dict(kvm_host_install_packages=False, kvm_host_load_kernel_modules=False,
                  kvm_network_verify_fail=True)
 
@@ -38,10 +37,10 @@ def converge(sc, venv, host_models):
     for attempt in ("converge", "re-run"):
         rc, out = sc.play("site.yml", sc.inventory(host_models, **SITE_VARS), venv=venv)
         assert rc == 0, f"site.yml ({attempt}) with {venv}:\n{out[-8000:]}"
-        recap = dict((m.group(1), tuple(int(g) for g in m.groups()[1:])) for m in RECAP.finditer(out))
-        assert sorted(recap) == sorted(HOSTS), out[-3000:]
-        assert all(unreachable == failed == 0 for dummy, unreachable, failed in recap.values()), recap
-        counts.append(dict((h, recap[h][0]) for h in HOSTS))
+        ran = recap(out)
+        assert sorted(ran) == sorted(HOSTS), out[-3000:]
+        assert all(unreachable == failed == 0 for dummy, unreachable, failed in ran.values()), ran
+        counts.append(dict((h, ran[h][0]) for h in HOSTS))
     return counts
 
 
