@@ -53,6 +53,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._facts.r
     read_host_network,
 )
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.graph import (
+    built_on,
     model_names,
     model_parents,
     upward_closure,
@@ -84,8 +85,9 @@ REPAIRABLE_DRIFT = (
 REPAIRABLE_DRIFT_OVS = ('bridge.present', 'bridge.addresses', 'bridge.gateway4', 'bridge.gateway6')
 
 
-def detect_drift(model, facts):
-    """(repairable {interface: [difference]}, reported [message]) from ``_verify.compare``.
+def detect_drift(model, facts, differences=None):
+    """(repairable {interface: [difference]}, reported [message]) from ``_verify.compare`` (or its
+    ``differences``, already computed).
 
     With Open vSwitch, only what re-activation repairs is looked at (a bridge's addresses and
     default route, a bridge that is gone); the rest is the database reconcile's, which follows.
@@ -94,7 +96,7 @@ def detect_drift(model, facts):
     repairable = REPAIRABLE_DRIFT_OVS if ovs else REPAIRABLE_DRIFT
     repair = {}
     report = []
-    for diff in compare(model, facts):
+    for diff in compare(model, facts) if differences is None else differences:
         name = diff['object'].split(' ', 1)[1]
         # A bond's primary expected none (the model has none, the bond has one) is repaired too.
         if diff['kind'] in repairable and (diff['expected'] not in (None, False) or diff['kind'] == 'bond.primary'):
@@ -102,6 +104,30 @@ def detect_drift(model, facts):
         elif not ovs or diff['kind'] in repairable:
             report.append(diff['message'])
     return repair, report
+
+
+# Differences of an interface that say what is built on what: the interfaces below it (its ports,
+# members, link) are not as the model says either.
+MEMBERSHIP = ('bridge.present', 'bridge.port', 'bridge.parent', 'bridge.vlan', 'bridge.fake', 'bridge.type',
+              'bond.present', 'bond.interfaces', 'bond.type', 'vlan.present', 'vlan.link', 'vlan.id')
+
+
+def live_differs(model, live, differences):
+    """The model's interfaces whose live state is not the model's: those a difference names,
+    those below an interface whose membership differs (a NIC whose bridge is missing), and NICs,
+    bonds and VLAN devices that hold an address (the model puts addresses only on bridges: an
+    installer's DHCP on a NIC the model bonds)."""
+    differs = set(d['object'].split(' ', 1)[1] for d in differences)
+    membership = set(d['object'].split(' ', 1)[1] for d in differences if d['kind'] in MEMBERSHIP)
+    above = built_on(model)
+    for name in model_names(model):
+        if upward_closure([name], above) & membership - {name}:
+            differs.add(name)
+    addresses = live.get('addresses') or {}
+    for name in model_names(model) - set(model['bridges']):
+        if any(a.get('scope') == 'global' for a in addresses.get(name) or []):
+            differs.add(name)
+    return differs
 
 
 LINK_NAME = re.compile(r'^Name=(\S+)', re.M)
@@ -163,6 +189,8 @@ class Applier(object):
         self.drift_diffs = []
         self._drift_found = {}
         self.reasons_in_place = {}
+        self.adopted = []
+        self._live_differs = None
         self.drift_reported = []
         self.deferred = []
         self.before = []
@@ -181,7 +209,9 @@ class Applier(object):
             self.renames = renames.plan(self.model, self.readings.live(self.ovs_client), self._link_exists)
         if p['activate'] and p['drift']:
             live = self.readings.live(self.ovs_client)
-            repair, self.drift_reported = detect_drift(self.model, live)
+            differences = compare(self.model, live)
+            self._live_differs = live_differs(self.model, live, differences)
+            repair, self.drift_reported = detect_drift(self.model, live, differences)
             # A NIC about to be renamed to its model name is not missing.
             renamed = ['ethernet %s: missing' % r['to'] for r in self.renames]
             self.drift_reported = [m for m in self.drift_reported if m not in renamed]
@@ -214,6 +244,9 @@ class Applier(object):
         bridge would give it a new MAC (stale ARP caches) and take guests' ports off it."""
         system = self.system
         reasons = dict(self.affected)
+        adopted = self._already_live(reasons)
+        for name in adopted:
+            del reasons[name]
         in_place = []
         for entry in self.drift:
             commands = system.repair_in_place(entry['interface'], self._drift_found[entry['interface']])
@@ -226,12 +259,35 @@ class Applier(object):
         if system.rebuilds_dependents():
             for name in upward_closure(set(reasons) - removed, model_parents(self.model)):
                 reasons.setdefault(name, 'depends')
+        # One that must come up again because what it is built on does is not taken over in place.
+        self.adopted = system.adopted = [n for n in adopted if n not in reasons]
         self._defer_busy_bridges(reasons, removed)
         self.before, self.after = system.activation(reasons, removed, self.changes)
         # A NIC renamed live goes by its new name once the files are written.
         self.after = renames.commands(self.runner.bin('ip'), self.renames) + \
             renames.without_renamed(self.after, self.renames, model_names(self.model)) + in_place
         self.reasons = dict(reasons, **self.reasons_in_place)
+
+    def _already_live(self, reasons):
+        """The interfaces this change only takes ownership of: added or changed because their
+        definition moves into the collection's files (from a file it does not own, or from none:
+        a bridge made by hand), and whose live state already is the model's (``_verify.compare``
+        finds no difference for them). Moving a definition is never by itself a reason to take a
+        link down: they are not re-activated. Needs the live read (``drift``); never for a system
+        whose configuration is live objects (``System.adopts_live``)."""
+        if self._live_differs is None or not self.system.adopts_live:
+            return []
+        ours_before = set()
+        changed_paths = set(c.path for c in self.changes)
+        for change in self.changes:
+            if change.old is not None and change.reason in ('render', 'stale') and not change.foreign:
+                ours_before.update(self.system.definitions(change.path, change.old))
+        for item in self.params['files']:
+            if item['path'] not in changed_paths:    # unchanged: what it defines was ours already
+                ours_before.update(self.system.definitions(item['path'], item['content']))
+        names = model_names(self.model)
+        return sorted((n for n, why in reasons.items() if why in ('added', 'changed') and n in names
+                       and n not in ours_before and n not in self._live_differs), key=natural_key)
 
     def _bridge_ports(self, bridge, kind):
         """Ports of a live bridge: Linux from /sys, Open vSwitch from the database."""
@@ -324,14 +380,17 @@ class Applier(object):
         for argv, what in self.before:
             self.runner.run(argv, what)
         files = self.write_files()
-        for argv, what in self.after:
+        for index, (argv, what) in enumerate(self.after):
             try:
                 self.runner.run(argv, what)
             except ModuleFailure as exc:
                 undo = self.system.after_failure(argv, self.changes)
                 if undo is not None:
                     self.restore(undo[0])
-                    exc.msg += '. ' + undo[1]
+                    exc.msg = exc.msg.rstrip('. ') + '. ' + undo[1]
+                    # The files are back and no command that changes the network ran before this
+                    # one: a rollback has nothing to re-activate (doing so would bounce links).
+                    exc.kwargs['nothing_applied'] = index == 0 and not (self.conflict_commands or self.before)
                 exc.kwargs.setdefault('files', files)
                 raise
         return files
@@ -406,6 +465,7 @@ def run(module, params, ovs_client=None, applier=None):
             'commands': commands,
             'deferred': applier.deferred,
             'renamed': applier.renames,
+            'adopted': applier.adopted,
         },
         'drift': applier.drift,
         'diff': [c.diff() for c in applier.changes] + applier.drift_diffs,

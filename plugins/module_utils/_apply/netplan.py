@@ -76,6 +76,37 @@ def _dump(data):
         return yaml.safe_dump(data, default_flow_style=False)
 
 
+def _references(entry):
+    """The netplan ids an entry is built on: a VLAN's link, a bond's or bridge's interfaces."""
+    refs = [entry.get('link')] + list(entry.get('interfaces') or [])
+    return [str(r) for r in refs if r is not None]
+
+
+def _taken_entries(network, names):
+    """[(section, netplan id, entry, [ids it depends on that are taken])] of one foreign file's
+    ``network`` mapping: the entries for ``names`` (the model's interfaces), and, transitively,
+    the entries built on a taken one (a VLAN on a taken bond), which cannot stay behind."""
+    entries = []
+    for section, items in sorted((network or {}).items()):
+        if isinstance(items, dict):
+            for netplan_id, entry in sorted(items.items()):
+                entries.append((section, str(netplan_id), entry if isinstance(entry, dict) else {}))
+    taken_ids = set(i for s, i, e in entries if (e.get('set-name') or i) in names)
+    out = dict((i, (s, i, e, [])) for s, i, e in entries if i in taken_ids)
+    grown = True
+    while grown:
+        grown = False
+        for section, netplan_id, entry in entries:
+            if netplan_id in taken_ids:
+                continue
+            needs = sorted(r for r in _references(entry) if r in taken_ids)
+            if needs:
+                taken_ids.add(netplan_id)
+                out[netplan_id] = (section, netplan_id, entry, needs)
+                grown = True
+    return [out[i] for s, i, e in entries if i in out]
+
+
 class NetplanSystem(System):
     """netplan: ``netplan generate`` then ``netplan apply`` when a netplan file changed.
 
@@ -146,18 +177,22 @@ class NetplanSystem(System):
                 continue
             network = data.get('network') if isinstance(data, dict) else None
             taken = []
-            for section, entries in sorted((network or {}).items()):
-                if not isinstance(entries, dict):
-                    continue
-                for netplan_id, entry in sorted(entries.items()):
-                    entry = entry if isinstance(entry, dict) else {}
-                    device = entry.get('set-name') or netplan_id
-                    if device not in self.names:
-                        continue
-                    dhcp = [k for k in ('dhcp4', 'dhcp6') if entry.get(k) in (True, 'true', 'yes', 'on')]
-                    taken.append((section, netplan_id))
-                    reports.append({'file': path, 'interface': device, 'netplan_id': netplan_id, 'section': section,
-                                    'dhcp': bool(dhcp), 'action': 'taken_over'})
+            for section, netplan_id, entry, needs in _taken_entries(network, self.names):
+                device = entry.get('set-name') or netplan_id
+                dhcp = [k for k in ('dhcp4', 'dhcp6') if entry.get(k) in (True, 'true', 'yes', 'on')]
+                taken.append((section, netplan_id))
+                report = {'file': path, 'interface': device, 'netplan_id': netplan_id, 'section': section,
+                          'dhcp': bool(dhcp), 'action': 'taken_over'}
+                if needs:
+                    # Not the model's, but built on what is: left in this file it would name an
+                    # interface netplan no longer finds there (netplan resolves a file's references
+                    # before it reads the files after it), and netplan generate would fail.
+                    report['depends_on'] = needs
+                    self.warnings.append(
+                        '%s: %s %s is not in kvm_network but is built on %s, which the collection takes over: it is '
+                        'taken over too (removed from that file), so the host will not have it. Fix: add it to the '
+                        'model if the host needs it' % (path, section, netplan_id, ', '.join(needs)))
+                reports.append(report)
             if not taken:
                 continue
             for section, netplan_id in taken:
@@ -178,6 +213,18 @@ class NetplanSystem(System):
         return edits, reports, []
 
     SECTION_KINDS = {'bridges': 'bridge', 'bonds': 'bond', 'vlans': 'vlan'}
+
+    @staticmethod
+    def _globals_changed(edited):
+        """Whether the files' settings for no interface in particular (``renderer``) change."""
+        def settings(texts):
+            merged = {}
+            for text in texts:
+                network = _network_section(text or '') or {}
+                merged.update((k, v) for k, v in network.items() if k != 'version' and not isinstance(v, dict))
+            merged.setdefault('renderer', 'networkd')    # netplan's default
+            return merged
+        return settings(c.old for c in edited) != settings(c.new for c in edited)
 
     def after_failure(self, argv, changes):
         """``netplan generate`` refused the files: the previous ones go back, nothing was applied."""
@@ -228,6 +275,11 @@ class NetplanSystem(System):
         netplan = self.runner.bin('netplan')
         ip = self.runner.bin('ip')
         after = [([netplan, 'generate'], 'netplan generate')]
+        if not reasons and self.adopted and not self._globals_changed(edited):
+            # Only where definitions are written changed (a takeover of interfaces that already are
+            # as the files say): netplan generate checks the files and writes networkd's
+            # configuration for the next boot; netplan apply would reconfigure links for nothing.
+            return [], after
         # systemd-networkd creates a bond once and never changes its parameters afterwards (a mode,
         # delays or primary changed in the file are not applied to the bond that exists): a Linux
         # bond whose parameters changed is deleted, and netplan apply creates it again with them.

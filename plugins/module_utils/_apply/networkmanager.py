@@ -24,6 +24,8 @@ class NetworkManagerSystem(System):
     removed, then ``nmcli connection up`` for the changed profiles, controllers first, and the
     ports of a re-activated controller after it."""
 
+    adopts_live = False
+
     name = 'networkmanager'
     # Profiles that own a kernel device; OVS bridge and port profiles come up with them.
     DEVICE_TYPES = ('ethernet', '802-3-ethernet', 'bond', 'bridge', 'vlan', 'ovs-interface')

@@ -33,6 +33,13 @@ class System(object):
     # {bridge: MAC} an activation that re-creates Open vSwitch bridges gives them, where that is not
     # the MAC they have now (a rollback: the snapshot's); by default the one read before they go.
     keep_macs = None
+    # Whether an interface whose definition only moves into the collection's files, and whose live
+    # state already is the model's, may be taken over without re-activating it: true where the
+    # files are read only when an interface comes up (netplan, ifupdown, network-scripts); not
+    # NetworkManager, whose profiles are live objects (its own active profile stays in charge).
+    adopts_live = True
+    # The interfaces of this apply taken over that way (set by the applier before ``activation``).
+    adopted = ()
 
     def __init__(self, module, root, runner, model, marker, files):
         self.module = module

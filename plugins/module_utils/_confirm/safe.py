@@ -256,7 +256,7 @@ def describe(report):
     """One line for a rollback report."""
     if not report:
         return 'no report'
-    parts = []
+    parts = ['nothing had been applied, nothing was re-activated'] if report.get('nothing_applied') else []
     files = report.get('files') or {}
     if files.get('restored') or files.get('removed'):
         parts.append('files restored: %s' % ', '.join(files.get('restored', []) + files.get('removed', [])))
@@ -275,7 +275,7 @@ def _not_waiting(snap):
     outcome = snap.read_json('result.json') or {}
     if status == 'rolled_back' and outcome.get('failed'):
         return ModuleFailure('%s. Nothing of the change was kept: the host rolled back to snapshot %s (%s)' % (
-            outcome.get('msg', 'the apply failed'), snap.id, describe(snap.read_json('rollback.json'))),
+            (outcome.get('msg') or 'the apply failed').rstrip('. '), snap.id, describe(snap.read_json('rollback.json'))),
             snapshot=snap.summary(), rollback=snap.read_json('rollback.json'), reason='apply_failed',
             applied=dict((k, v) for k, v in outcome.items() if k not in ('failed', 'msg', 'warnings', 'diff')))
     return ModuleFailure('snapshot %s is %s, not waiting for a confirmation%s' % (
@@ -353,7 +353,8 @@ def _apply(snap):
     snap.write_json('result.json', result)
     if result.get('failed'):
         # Nothing half-applied waits for a timer: put everything back now.
-        return _rollback(snap, cause='the apply failed', from_apply=True)
+        return _rollback(snap, cause='the apply failed', from_apply=True,
+                         nothing_applied=bool(result.get('nothing_applied')))
     runner = Runner(module)
     units = Units(runner, snap.id)
     lock = snap.lock()
@@ -381,9 +382,11 @@ def _held(snap):
         lock.close()
 
 
-def _rollback(snap, undo=False, cause=None, from_apply=False):
+def _rollback(snap, undo=False, cause=None, from_apply=False, nothing_applied=False):
     """The timers' rollback (of a change not confirmed), or with ``undo`` the on-demand one (of a
-    confirmed change); ``from_apply``: run by the apply service itself, which must not stop itself."""
+    confirmed change); ``from_apply``: run by the apply service itself, which must not stop itself;
+    ``nothing_applied``: the apply failed before changing the network (a ``netplan generate`` that
+    refused the files), so only files go back and nothing is re-activated."""
     with _held(snap) as (params, module):
         if snap.status == 'rolled_back' or (snap.status == 'confirmed' and not undo):
             return 0
@@ -391,7 +394,9 @@ def _rollback(snap, undo=False, cause=None, from_apply=False):
         units = Units(Runner(module), snap.id)
         if not from_apply:
             units.stop('apply')
-        report = Rollback(module, snap.root, snap, params, SYSTEMS, guard=not undo).execute()
+        rollback = Rollback(module, snap.root, snap, params, SYSTEMS, guard=not undo)
+        report = rollback.files_only() if nothing_applied else rollback.execute()
+        report['nothing_applied'] = nothing_applied
         snap.write_json('rollback.json', report)
         details = {'cause': cause} if cause else {}
         snap.set_status('rolled_back', errors=report['errors'], on_demand=undo, started=started, **details)

@@ -56,6 +56,22 @@ def model_parents(model):
     return parents
 
 
+def built_on(model):
+    """{interface: set of interfaces built on it}, for either backend: ``model_parents``, and with
+    Open vSwitch a NIC's bond or bridge and a bond's bridge (ports, not devices re-created)."""
+    if model['backend'] != 'openvswitch':
+        return model_parents(model)
+    above = {}
+    for name, eth in model['ethernets'].items():
+        for parent in (eth['bond'], eth['bridge']):
+            if parent:
+                above.setdefault(name, set()).add(parent)
+    for name, bond in model['bonds'].items():
+        if bond['bridge']:
+            above.setdefault(name, set()).add(bond['bridge'])
+    return above
+
+
 def upward_closure(names, parents):
     out = set(names)
     todo = list(names)

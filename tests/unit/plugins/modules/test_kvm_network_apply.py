@@ -214,7 +214,7 @@ def test_ifupdown_rerun_changes_nothing_and_runs_no_activation(debian):
     assert result['changed'] is False
     assert fake.argvs == list(IP_READS), 'only the live-state reads may run'
     assert result['activated'] == {'interfaces': [], 'reasons': {}, 'commands': [], 'deferred': [], 'renamed': [],
-                                   'announced': []}
+                                   'announced': [], 'adopted': []}
     assert result['files'] == {'written': [], 'created': [], 'removed': [], 'backups': []}
     assert result['conflicts'] == [] and result['diff'] == []
 
@@ -1209,3 +1209,185 @@ def test_ifupdown_forces_the_ifup_of_an_interface_its_state_wrongly_says_is_up(d
     result, fake = apply(args_for(model_of(TWO_BRIDGES), 'ifupdown', debian), fake)
     assert [a for a in fake.argvs if a not in IP_READS] == [
         [IFDOWN, '--force', 'eth0'], [IFUP, 'eth0'], [IFUP, 'eth1'], [IFUP, 'cloudbr0'], [IFUP, '--force', 'cloudbr1']]
+
+
+# --- taking a hand-built host over ------------------------------------------------------------------
+
+# Seed 000's netplan file as its guide writes it (addresses from the lab's ranges): bonds, bridges
+# and the storage VLAN bond100 on bond0 under cloudbr100.
+SEED_NETPLAN = '''network:
+    ethernets:
+        eth0: {dhcp4: no}
+        eth1: {dhcp4: no}
+    bonds:
+        bond0:
+            dhcp4: no
+            interfaces: [eth0, eth1]
+            parameters: {mode: active-backup, primary: eth0}
+    bridges:
+        cloudbr0:
+            addresses: [198.51.100.11/24]
+            gateway4: 198.51.100.1
+            interfaces: [bond0]
+        cloudbr100:
+            addresses: [203.0.113.11/24]
+            interfaces: [bond100]
+    vlans:
+        bond100: {id: 100, link: bond0, dhcp4: no}
+    version: 2
+'''
+SEED_MODEL = {
+    'ethernets': {'eth0': {}, 'eth1': {}},
+    'bonds': {'bond0': {'interfaces': ['eth0', 'eth1'], 'mode': 'active-backup', 'miimon': 0, 'primary': 'eth0'}},
+    'bridges': {'cloudbr0': {'uplink': 'bond0', 'addresses': ['198.51.100.11/24'], 'gateway4': '198.51.100.1'},
+                'cloudbr100': {'uplink': 'bond0', 'vlan': 100, 'addresses': ['203.0.113.11/24']}},
+}
+
+
+@pytest.mark.parametrize('vlan_interface', [None, 'bond100'])
+def test_netplan_takeover_leaves_no_entry_behind_built_on_what_it_takes(tmp_path, vlan_interface):
+    # Found on a lab VM built from seed 000: the user's file kept the VLAN bond100 while bond0 moved
+    # to the collection's later file, and netplan generate failed ("bond100: interface 'bond0' is
+    # not defined"). An entry built on a taken one is taken too: named by the model, or removed and
+    # said so when the model calls the VLAN device otherwise.
+    put(tmp_path, '/etc/netplan/50-cloud-init.yaml', SEED_NETPLAN, 0o600)
+    data = copy.deepcopy(SEED_MODEL)
+    if vlan_interface:
+        data['bridges']['cloudbr100']['vlan_interface'] = vlan_interface
+    check, dummy = apply(args_for(model_of(data), 'netplan', tmp_path), expect_live(HostFake(), NOTHING),
+                         check_mode=True)
+    taken = dict((c['netplan_id'], c) for c in check['conflicts'] if c['file'] == '/etc/netplan/50-cloud-init.yaml')
+    assert sorted(taken) == ['bond0', 'bond100', 'cloudbr0', 'cloudbr100', 'eth0', 'eth1']
+    left = [d for d in check['diff'] if d['before_header'] == '/etc/netplan/50-cloud-init.yaml'][0]['after']
+    assert yaml.safe_load(left) == {'network': {'version': 2}}
+    if vlan_interface:
+        assert 'depends_on' not in taken['bond100'] and check['activated']['reasons']['bond100'] == 'changed'
+        assert not [w for w in check.get('warnings', []) if 'is built on' in w]
+    else:
+        assert taken['bond100']['depends_on'] == ['bond0']
+        assert check['activated']['reasons']['bond100'] == 'removed'
+        assert [w for w in check['warnings'] if 'vlans bond100 is not in kvm_network but is built on bond0' in w]
+
+
+def seed_live(vlan_device='bond100'):
+    """ip -j output of the host seed 000's netplan file built: bond0 (eth0, eth1) in cloudbr0,
+    VLAN 100 on bond0 in cloudbr100."""
+    up = ['BROADCAST', 'UP', 'LOWER_UP']
+    links = [{'ifname': 'lo', 'ifindex': 1, 'flags': ['LOOPBACK', 'UP'], 'mtu': 65536, 'operstate': 'UNKNOWN',
+              'link_type': 'loopback', 'address': '00:00:00:00:00:00'}]
+    for i in (0, 1):
+        links.append({'ifname': 'eth%d' % i, 'ifindex': 2 + i, 'flags': up + ['SLAVE'], 'mtu': 1500,
+                      'operstate': 'UP', 'link_type': 'ether', 'address': '52:54:00:00:00:02', 'master': 'bond0',
+                      'linkinfo': {'info_slave_kind': 'bond', 'info_slave_data': {
+                          'state': 'ACTIVE' if i == 0 else 'BACKUP', 'perm_hwaddr': '52:54:00:00:00:0%d' % (2 + i)}}})
+    links.append({'ifname': 'bond0', 'ifindex': 4, 'flags': up + ['MASTER'], 'mtu': 1500, 'operstate': 'UP',
+                  'link_type': 'ether', 'address': '52:54:00:00:00:02', 'master': 'cloudbr0',
+                  'linkinfo': {'info_kind': 'bond', 'info_data': {'mode': 'active-backup', 'miimon': 0, 'updelay': 0,
+                                                                  'downdelay': 0, 'primary': 'eth0'},
+                               'info_slave_kind': 'bridge'}})
+    links.append({'ifname': vlan_device, 'ifindex': 5, 'link': 'bond0', 'flags': up, 'mtu': 1500, 'operstate': 'UP',
+                  'link_type': 'ether', 'address': '52:54:00:00:00:02', 'master': 'cloudbr100',
+                  'linkinfo': {'info_kind': 'vlan', 'info_data': {'protocol': '802.1Q', 'id': 100},
+                               'info_slave_kind': 'bridge'}})
+    bridge_info = {'info_kind': 'bridge', 'info_data': {'stp_state': 0, 'forward_delay': 0}}
+    for index, name in ((6, 'cloudbr0'), (7, 'cloudbr100')):
+        links.append({'ifname': name, 'ifindex': index, 'flags': up, 'mtu': 1500, 'operstate': 'UP',
+                      'link_type': 'ether', 'address': '52:54:00:00:01:%02d' % index, 'linkinfo': bridge_info})
+    addrs = [{'ifname': bridge, 'addr_info': [{'family': 'inet', 'local': address, 'prefixlen': 24,
+                                               'scope': 'global'}]}
+             for bridge, address in (('cloudbr0', '198.51.100.11'), ('cloudbr100', '203.0.113.11'))]
+    routes = [{'dst': 'default', 'gateway': '198.51.100.1', 'dev': 'cloudbr0'}]
+    return json.dumps(links), json.dumps(addrs), json.dumps(routes)
+
+
+def seed_sys(root, vlan_device='bond100'):
+    """The /sys and /proc the facts reader looks at, for seed_live."""
+    for bridge, ports in (('cloudbr0', ['bond0']), ('cloudbr100', [vlan_device])):
+        os.makedirs(os.path.join(str(root), 'sys/class/net', bridge, 'bridge'))
+        for port in ports:
+            os.makedirs(os.path.join(str(root), 'sys/class/net', bridge, 'brif', port))
+    put(root, '/proc/net/vlan/config', 'VLAN Dev name | VLAN ID\nName-Type: VLAN_NAME_TYPE_RAW_PLUS_VID_NO_PAD\n'
+        '%s | 100 | bond0\n' % vlan_device)
+
+
+def test_netplan_takeover_of_a_host_already_as_the_model_says_reactivates_nothing(tmp_path):
+    # The definitions move from the user's file to the collection's; the host is as the model
+    # says: netplan generate checks the files, nothing is applied, no link goes down.
+    put(tmp_path, '/etc/netplan/50-cloud-init.yaml', SEED_NETPLAN, 0o600)
+    seed_sys(tmp_path)
+    data = copy.deepcopy(SEED_MODEL)
+    data['bridges']['cloudbr100']['vlan_interface'] = 'bond100'
+    args = args_for(model_of(data), 'netplan', tmp_path)
+    check, dummy = apply(args, expect_live(HostFake(), seed_live()), check_mode=True)
+    assert check['changed'] is True and check['activated']['commands'] == [[NETPLAN, 'generate']]
+    assert check['activated']['reasons'] == {} and check['activated']['interfaces'] == []
+    assert check['activated']['adopted'] == ['bond0', 'bond100', 'cloudbr0', 'cloudbr100', 'eth0', 'eth1']
+    fake = expect_live(HostFake(), seed_live()).expect(argv=[NETPLAN, 'generate'])
+    result, fake = apply(args, fake)
+    assert [a for a in fake.argvs if a not in IP_READS] == [[NETPLAN, 'generate']]
+    assert '/etc/netplan/60-cloudstack-kvm.yaml' in result['files']['created']
+    again, fake = apply(args, expect_live(HostFake(), seed_live()))
+    assert again['changed'] is False and fake.argvs == list(IP_READS)
+
+
+def test_netplan_takeover_reactivates_what_the_host_does_not_have_as_the_model_says(tmp_path):
+    # The model gives bond0 miimon 100, the host's bond has none: bond0 is re-created by netplan,
+    # and what is built on it comes back with it; what only moved is not listed as taken over live.
+    put(tmp_path, '/etc/netplan/50-cloud-init.yaml', SEED_NETPLAN, 0o600)
+    seed_sys(tmp_path)
+    for name in ('eth0', 'eth1', 'bond0'):
+        os.makedirs(os.path.join(str(tmp_path), 'sys/class/net', name))
+    data = copy.deepcopy(SEED_MODEL)
+    data['bridges']['cloudbr100']['vlan_interface'] = 'bond100'
+    data['bonds']['bond0']['miimon'] = 100
+    check, dummy = apply(args_for(model_of(data), 'netplan', tmp_path), expect_live(HostFake(), seed_live()),
+                         check_mode=True)
+    assert check['activated']['reasons']['bond0'] == 'changed'
+    assert check['activated']['commands'][:3] == [[NETPLAN, 'generate'], [IP, 'link', 'delete', 'dev', 'bond0'],
+                                                  [NETPLAN, 'apply']]
+    assert 'bond0' not in check['activated']['adopted']
+
+
+HAND_BUILT_INTERFACES = '''auto lo
+iface lo inet loopback
+
+iface eth0 inet manual
+iface eth1 inet manual
+
+auto cloudbr0
+iface cloudbr0 inet static
+    address 198.51.100.11
+    netmask 255.255.255.0
+    gateway 198.51.100.1
+    bridge_ports eth0
+    bridge_fd 0
+    bridge_stp off
+
+auto cloudbr1
+iface cloudbr1 inet manual
+    bridge_ports eth1
+'''
+
+
+def test_ifupdown_takeover_of_hand_built_bridges_takes_no_interface_down(debian):
+    put(debian, '/etc/network/interfaces', HAND_BUILT_INTERFACES)
+    args = args_for(model_of(TWO_BRIDGES), 'ifupdown', debian)
+    result, fake = apply(args, expect_live(HostFake()))
+    assert [a for a in fake.argvs if a not in IP_READS] == [], 'no ifdown, no ifup'
+    assert result['changed'] is True and result['activated']['adopted'] == ['cloudbr0', 'cloudbr1', 'eth0', 'eth1']
+    main = read(debian, '/etc/network/interfaces')
+    assert '# iface cloudbr0 inet static' in main and 'source /etc/network/interfaces.d/cloudstack-kvm' in main
+    again, fake = apply(args, expect_live(HostFake()))
+    assert again['changed'] is False
+
+
+def test_ifupdown_takeover_brings_up_only_what_is_not_live_as_the_model_says(debian):
+    # cloudbr1 is in the user's file but was never brought up: it comes up; cloudbr0 is left alone.
+    put(debian, '/etc/network/interfaces', HAND_BUILT_INTERFACES)
+    only_cloudbr0 = live_json({'cloudbr0': {'ports': ['eth0'], 'addresses': ['198.51.100.11/24']}},
+                              ('198.51.100.1', 'cloudbr0'))
+    check, dummy = apply(args_for(model_of(TWO_BRIDGES), 'ifupdown', debian), expect_live(HostFake(), only_cloudbr0),
+                         check_mode=True)
+    assert check['activated']['adopted'] == ['cloudbr0', 'eth0']
+    assert check['activated']['commands'] == [[IFDOWN, '--force', 'cloudbr1'], [IFDOWN, '--force', 'eth1'],
+                                              [IFUP, 'eth1'], [IFUP, 'cloudbr1']]

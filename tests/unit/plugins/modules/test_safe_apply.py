@@ -39,8 +39,11 @@ from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.te
     IFUP,
     IP,
     IP_READS,
+    NETPLAN,
     NOTHING,
     SBIN,
+    SEED_MODEL,
+    SEED_NETPLAN,
     TWO_BRIDGES,
     HostFake,
     args_for,
@@ -301,6 +304,33 @@ def test_a_failed_apply_rolls_back_at_once_and_the_confirmation_says_why(debian)
     assert failed['msg'].startswith('ifup eth1 failed (rc=1): Cannot find device "eth1"')
     assert 'Nothing of the change was kept: the host rolled back to snapshot %s' % sid in failed['msg']
     assert fake.unused() == []
+
+
+def test_a_refused_netplan_generate_puts_the_files_back_and_reactivates_nothing(tmp_path):
+    # Found taking over a VM built from seed 000: netplan generate refused the files, the apply put
+    # them back, and the rollback then re-activated every interface of the model (2 s of pings
+    # lost) though nothing had been applied; its message read "... complains about.. Nothing ...".
+    put(tmp_path, '/etc/netplan/50-cloud-init.yaml', SEED_NETPLAN, 0o600)
+    args = args_for(model_of(SEED_MODEL), 'netplan', tmp_path, safe_apply=True, confirm_timeout=30,
+                    apply_timeout=60, keep_snapshots=2, drift=True)
+    fake = live(SafeHost(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate'], rc=1, stderr="bond100: interface 'bond0' is not defined")
+    result = run(kvm_network_apply.main, args, fake)
+    assert not result.get('failed'), result.get('msg')
+    sid = result['safe_apply']['id']
+    assert fake.fire('apply') == 0
+    assert read(tmp_path, '/etc/netplan/50-cloud-init.yaml') == SEED_NETPLAN
+    assert read(tmp_path, '/etc/netplan/60-cloudstack-kvm.yaml') is None
+    ran = [c['argv'] for c in fake.calls if c['argv'] not in IP_READS and os.path.basename(c['argv'][0]) in
+           ('netplan', 'ip', 'ifup', 'ifdown', 'networkctl')]
+    assert ran == [[NETPLAN, 'generate']], 'nothing re-activated, nothing applied'
+    failed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(tmp_path)}, fake)
+    assert failed['failed'] is True and failed['reason'] == 'apply_failed'
+    assert '..' not in failed['msg'] and '(files restored: )' not in failed['msg']
+    assert failed['msg'].startswith("netplan generate failed (rc=1): bond100: interface 'bond0' is not defined. "
+                                    "The previous netplan configuration was put back; nothing was applied.")
+    assert '(nothing had been applied, nothing was re-activated)' in failed['msg']
+    assert failed['rollback']['interfaces'] == [] and failed['rollback']['nothing_applied'] is True
 
 
 def test_a_confirmation_while_the_change_is_being_applied_is_pending(debian):
