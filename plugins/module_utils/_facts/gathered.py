@@ -116,6 +116,29 @@ def _uplink_mtu(model, uplink):
     return DEFAULT_MTU
 
 
+# The network stacks (host_network owners) the collection renders for, by renderer name.
+RENDERED_OWNERS = ('netplan', 'ifupdown', 'networkmanager', 'ifcfg')
+
+
+def _renderer(out, owners, left_out):
+    """``renderer``: the stack that configures the model's bridges now, so that taking the host over
+    keeps it there (moving to another would re-create every interface); left out, and said, when
+    the bridges have no single stack the collection renders for."""
+    if owners is None:
+        return
+    found = {}
+    for name in out['bridges']:
+        owner = (owners.get(name) or {}).get('owner', 'unknown')
+        found.setdefault(owner, []).append(name)
+    if len(found) == 1 and list(found)[0] in RENDERED_OWNERS:
+        out['renderer'] = list(found)[0]
+    elif found:
+        left_out.append('renderer: the bridges are configured by %s, not by one system the collection renders for '
+                        '(%s); set renderer to the one that should own them'
+                        % ('; '.join('%s (%s)' % (o, ', '.join(sorted(n, key=natural_key)))
+                                     for o, n in sorted(found.items())), ', '.join(RENDERED_OWNERS)))
+
+
 def gathered(facts):
     """{'kvm_network': the model as the user would write it, 'left_out': [what it cannot say]}
     from host_network facts (with their ``model`` section)."""
@@ -174,6 +197,7 @@ def gathered(facts):
     if bonds:
         out['bonds'] = _sorted(bonds)
     out['bridges'] = _sorted(bridges)
+    _renderer(out, facts.get('owners'), left_out)
     left_out.append('DNS servers and search domains: not read from the network; add nameservers to the bridge that '
                     'has them')
     left_out.append('traffic_labels (management, guest, public, storage): CloudStack\'s, not in the network; add them '

@@ -51,7 +51,7 @@ NEEDS = {
     'cloud0': ('links', 'addresses', 'ovs'),
     'owners': ('links',),
     'model': ('links', 'addresses', 'routes', 'ovs'),
-    'gathered': ('links', 'addresses', 'routes', 'ovs'),
+    'gathered': ('links', 'addresses', 'routes', 'ovs'),     # and the owners section (below)
 }
 # What drift detection compares: the model view and the raw sections that classify ports and bonds.
 COMPARE_SECTIONS = ('links', 'addresses', 'routes', 'bridges', 'bonds', 'vlans', 'ovs', 'model')
@@ -127,19 +127,22 @@ def read_host_network(module, sections=SECTIONS, ovs='auto', ovs_timeout=5, root
             facts[key] = value
     if 'cloud0' in wanted:
         facts['cloud0'] = cloud0_facts(links, addresses, lbr, ovs_facts)
-    if 'owners' in wanted:
+    owners = None
+    if 'owners' in wanted or 'gathered' in wanted:
         networkd = {}
         for name, link in links.items():
             state = sysr.networkd_link(link['ifindex'])
             if state is not None:
                 networkd[name] = state
-        facts['owners'] = decide_owners(links, NmcliTool(module).active_connections(), networkd,
-                                        sysr.ifupdown_up(), sysr.ifcfg_files())
+        owners = decide_owners(links, NmcliTool(module).active_connections(), networkd,
+                               sysr.ifupdown_up(), sysr.ifcfg_files())
+        if 'owners' in wanted:
+            facts['owners'] = owners
     if 'model' in wanted or 'gathered' in wanted:
         model = build_model({'links': links, 'addresses': addresses, 'routes': routes,
                              'linux_bridges': lbr, 'bonds': bonds, 'vlans': vlans, 'ovs': ovs_facts})
         if 'model' in wanted:
             facts['model'] = model
         if 'gathered' in wanted:
-            facts['gathered'] = gathered({'model': model})
+            facts['gathered'] = gathered({'model': model, 'owners': owners})
     return facts

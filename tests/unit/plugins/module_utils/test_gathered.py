@@ -59,3 +59,30 @@ def test_what_the_model_cannot_say_is_named_not_dropped():
     assert [l for l in result['left_out'] if l.startswith('bond bond1')] == [
         'bond bond1: updelay %s and downdelay %s with carrier detection (no miimon): the model sets the delays only '
         'with miimon' % (raw['ovs']['bonds']['bond1']['updelay'], raw['ovs']['bonds']['bond1']['downdelay'])]
+
+
+def owned_by(facts, owner, **others):
+    owners = dict((name, {'owner': owner, 'file': None}) for name in facts['model']['bridges'])
+    owners.update((name, {'owner': o, 'file': None}) for name, o in others.items())
+    return dict(facts, owners=owners)
+
+
+@pytest.mark.parametrize('owner', ['netplan', 'ifupdown', 'networkmanager', 'ifcfg'])
+def test_the_renderer_is_the_system_that_configures_the_bridges_now(owner):
+    # Taking the host over with another system would re-create every interface.
+    result = gathered(owned_by(host_network(raw_facts('bond_vlan_host')), owner))
+    assert result['kvm_network']['renderer'] == owner
+    assert not [line for line in result['left_out'] if line.startswith('renderer')]
+    assert normalise(result['kvm_network'], 'kvm1')['renderer'] == owner
+
+
+def test_no_renderer_when_the_bridges_have_no_single_system_it_renders_for():
+    facts = host_network(raw_facts('bond_vlan_host'))
+    bridges = sorted(facts['model']['bridges'])
+    for owners in (owned_by(facts, 'netplan', **{bridges[0]: 'ifupdown'}), owned_by(facts, 'networkd'),
+                   owned_by(facts, 'unknown')):
+        result = gathered(owners)
+        assert 'renderer' not in result['kvm_network']
+        said = [line for line in result['left_out'] if line.startswith('renderer: the bridges are configured by')]
+        assert len(said) == 1 and 'set renderer to the one that should own them' in said[0]
+    assert 'renderer' not in gathered(facts)['kvm_network'], 'no owners read: nothing said about the renderer'
