@@ -49,7 +49,8 @@ options:
         them, but returns only the sections asked for.
       - V(owners) runs C(nmcli) when it is installed and reads the stack state files.
       - V(gathered) is the realised network as a C(kvm_network) the user could have written (what
-        C(playbooks/adopt.yml) writes); V(all) does not include it.
+        C(playbooks/adopt.yml) writes); V(all) does not include it. Its C(renderer) is the system
+        that configures the bridges now (read as for V(owners)), so that a takeover keeps them there.
     type: list
     elements: str
     choices: [all, links, addresses, routes, bridges, bonds, vlans, ovs, cloud0, owners, model, gathered]
@@ -70,6 +71,11 @@ options:
       - Seconds C(ovs-vsctl) waits for the database (C(--timeout)).
     type: int
     default: 5
+  connection_address:
+    description:
+      - The address the host is reached at (its C(ansible_host)). With V(gathered), the bridge that
+        holds it is the model's C(traffic_labels.management) (C(playbooks/adopt.yml) passes it).
+    type: str
   traffic:
     description:
       - Addresses to ping from the host, each through a bridge, after reading the network. The
@@ -292,7 +298,8 @@ def gather(module):
     sections = set(params['gather'])
     if 'all' in sections:
         sections = (sections - {'all'}) | set(SECTIONS)
-    return read_host_network(module, sections, ovs=params['ovs'], ovs_timeout=params['ovs_timeout'], root=SYS_ROOT)
+    return read_host_network(module, sections, ovs=params['ovs'], ovs_timeout=params['ovs_timeout'], root=SYS_ROOT,
+                             connection_address=params['connection_address'])
 
 
 def main():
@@ -303,6 +310,7 @@ def main():
             ovs=dict(type='str', default='auto', choices=['auto', 'true', 'false']),
             ovs_timeout=dict(type='int', default=5),
             traffic=probe.targets_argument_spec(),
+            connection_address=dict(type='str'),
         ),
         supports_check_mode=True,
     )

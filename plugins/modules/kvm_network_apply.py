@@ -477,6 +477,16 @@ activated:
         back."
       type: list
       elements: dict
+    adopted:
+      description: "Interfaces taken over without being re-activated: their definition moves into the
+        collection's files (from a file it does not own, or from none - a bridge made by hand with
+        ovs-vsctl or ip) and the live network already is as the model says (no difference for them,
+        for what is built on them, and no address on a NIC, bond or VLAN device). Moving a definition
+        is never by itself a reason to take a link down: netplan runs only C(netplan generate), ifupdown
+        no ifdown/ifup. Needs O(drift) (the live read); never with NetworkManager, whose active profile
+        stays in charge until its own is brought up."
+      type: list
+      elements: str
     announced:
       description: "C({interface, address}) - the IPv4 addresses announced by gratuitous ARP after the change
         (from the re-activated interfaces, and the model's bridges when Open vSwitch changed), so that
@@ -489,6 +499,7 @@ activated:
     reasons: {cloudbr1: changed}
     commands: [[/usr/sbin/ifdown, --force, cloudbr1], [/usr/sbin/ifup, cloudbr1]]
     deferred: []
+    adopted: []
     announced: [{interface: cloudbr1, address: 198.51.100.21}]
 drift:
   description: Interfaces whose live state differed from the model although their files did not change,

@@ -18,6 +18,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "lab"))
 
+from cskl_lab.util import LabError  # noqa: E402  pylint: disable=wrong-import-position
+
 # INBAND_TIER=vms: the same on QEMU/TCG VMs (a full kernel: Linux bonds, 802.1Q), for the VM part
 # of the change catalogue (make lab-change-catalogue-vms); the safe apply tests are the containers'.
 TIER = os.environ.get("INBAND_TIER", "containers")
@@ -115,6 +117,19 @@ class Scenario:
                     if line.strip() and not line.split()[0].startswith("cloudstack-kvm-boot-rollback")]
             if not left or time.monotonic() > deadline:
                 return left
+            time.sleep(1)
+
+    def wait_reachable(self, host, seconds=60):
+        """Whether ``host`` answers in-band on its lab address within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                if self.reachable(host, HOSTS.index(host) + 1):
+                    return True
+            except LabError:    # an ssh that hung (a switch still sending to the port it learnt before)
+                pass
+            if time.monotonic() > deadline:
+                return False
             time.sleep(1)
 
     def reachable(self, host, index):

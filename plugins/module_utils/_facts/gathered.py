@@ -126,12 +126,14 @@ def _renderer(out, owners, left_out):
     the bridges have no single stack the collection renders for."""
     if owners is None:
         return
+    ordered = list(out.items())
     found = {}
     for name in out['bridges']:
         owner = (owners.get(name) or {}).get('owner', 'unknown')
         found.setdefault(owner, []).append(name)
     if len(found) == 1 and list(found)[0] in RENDERED_OWNERS:
-        out['renderer'] = list(found)[0]
+        out.clear()     # written after the backend, as a user would
+        out.update(ordered[:1] + [('renderer', list(found)[0])] + ordered[1:])
     elif found:
         left_out.append('renderer: the bridges are configured by %s, not by one system the collection renders for '
                         '(%s); set renderer to the one that should own them'
@@ -139,9 +141,26 @@ def _renderer(out, owners, left_out):
                                      for o, n in sorted(found.items())), ', '.join(RENDERED_OWNERS)))
 
 
-def gathered(facts):
+def _management(out, connection_address, left_out):
+    """``traffic_labels.management``: the bridge that holds the address the host is reached at (the
+    one CloudStack's management server reaches the agent on); the other labels are the user's."""
+    holders = sorted(name for name, br in out['bridges'].items()
+                     if connection_address and any(a.split('/')[0] == connection_address
+                                                   for a in br.get('addresses') or []))
+    if len(holders) == 1:
+        out['traffic_labels'] = {'management': holders[0]}
+        left_out.append('traffic_labels: management is %s, the bridge with the address the host is reached at (%s); '
+                        'guest, public and storage are CloudStack\'s, not in the network: add them (agent.properties '
+                        'names the devices)' % (holders[0], connection_address))
+    else:
+        left_out.append('traffic_labels (management, guest, public, storage): CloudStack\'s, not in the network; add '
+                        'them (agent.properties names the devices)')
+
+
+def gathered(facts, connection_address=None):
     """{'kvm_network': the model as the user would write it, 'left_out': [what it cannot say]}
-    from host_network facts (with their ``model`` section)."""
+    from host_network facts (with their ``model`` section); ``connection_address``: the address the
+    host is reached at, whose bridge is labelled management."""
     model = facts['model']
     left_out = []
     backend = model['backend']
@@ -197,11 +216,14 @@ def gathered(facts):
     if bonds:
         out['bonds'] = _sorted(bonds)
     out['bridges'] = _sorted(bridges)
+    if not bridges:
+        left_out.insert(0, 'no bridge: the host has no bridge with an uplink, so there is nothing for the collection to '
+                        'take over, and a model needs at least its management bridge; its first model (cloudbr0 on '
+                        'the NIC that has its address) is a change, commit-confirmed')
     _renderer(out, facts.get('owners'), left_out)
     left_out.append('DNS servers and search domains: not read from the network; add nameservers to the bridge that '
                     'has them')
-    left_out.append('traffic_labels (management, guest, public, storage): CloudStack\'s, not in the network; add them '
-                    '(agent.properties names the devices)')
+    _management(out, connection_address, left_out)
     left_out.append('NIC names given by MAC (match.macaddress): the network shows the names, not how they were '
                     'given; add match where the host relies on it')
     return {'kvm_network': out, 'left_out': left_out}

@@ -90,11 +90,13 @@ def read_ovs(module, mode='auto', timeout=5, client=None):
     return facts
 
 
-def read_host_network(module, sections=SECTIONS, ovs='auto', ovs_timeout=5, root='/', ovs_client=None):
+def read_host_network(module, sections=SECTIONS, ovs='auto', ovs_timeout=5, root='/', ovs_client=None,
+                      connection_address=None):
     """The realised network: the requested ``sections`` (see the module docstring).
 
     ``root`` is where /proc, /sys, /run and /etc are read (a recorded tree in tests); ``ovs``,
-    ``ovs_timeout`` and ``ovs_client`` as for :func:`read_ovs`.
+    ``ovs_timeout`` and ``ovs_client`` as for :func:`read_ovs`; ``connection_address``: the address
+    the host is reached at, whose bridge ``gathered`` labels management.
     """
     wanted = set(sections)
     reads = set()
@@ -144,5 +146,5 @@ def read_host_network(module, sections=SECTIONS, ovs='auto', ovs_timeout=5, root
         if 'model' in wanted:
             facts['model'] = model
         if 'gathered' in wanted:
-            facts['gathered'] = gathered({'model': model, 'owners': owners})
+            facts['gathered'] = gathered({'model': model, 'owners': owners}, connection_address)
     return facts

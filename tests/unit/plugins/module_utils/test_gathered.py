@@ -86,3 +86,16 @@ def test_no_renderer_when_the_bridges_have_no_single_system_it_renders_for():
         said = [line for line in result['left_out'] if line.startswith('renderer: the bridges are configured by')]
         assert len(said) == 1 and 'set renderer to the one that should own them' in said[0]
     assert 'renderer' not in gathered(facts)['kvm_network'], 'no owners read: nothing said about the renderer'
+
+
+def test_the_bridge_the_host_is_reached_on_is_labelled_management():
+    facts = host_network(raw_facts('bond_vlan_host'))
+    bridge, entry = sorted((n, b) for n, b in gathered(facts)['kvm_network']['bridges'].items() if b.get('addresses'))[0]
+    reached = entry['addresses'][0].split('/')[0]
+    result = gathered(facts, reached)
+    assert result['kvm_network']['traffic_labels'] == {'management': bridge}
+    assert [line for line in result['left_out'] if line.startswith('traffic_labels: management is %s' % bridge)]
+    assert normalise(result['kvm_network'], 'kvm1')['traffic_labels']['management'] == bridge
+    elsewhere = gathered(facts, '192.0.2.1')
+    assert 'traffic_labels' not in elsewhere['kvm_network']
+    assert [line for line in elsewhere['left_out'] if line.startswith('traffic_labels (management, guest')]
