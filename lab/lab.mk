@@ -11,7 +11,7 @@ LAB_ID ?=
 MOLECULE_BASE := $(CURDIR)/molecule/_shared/base.yml
 LAB_MOLECULE := $(BIN)/molecule -c $(MOLECULE_BASE)
 
-.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply lab-change-catalogue lab-change-catalogue-vms lab-libvirt lab-awx
+.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply lab-change-catalogue lab-change-catalogue-vms lab-takeover-vms lab-libvirt lab-awx
 
 lab-images: setup ## build (or reuse from the cache) the lab's container and VM images
 	$(LAB_CLI) images
@@ -61,6 +61,9 @@ lab-change-catalogue: setup ## the change catalogue alone (tests/lab/changes.yml
 lab-change-catalogue-vms: setup ## the change catalogue's Linux bond and VLAN device cases on two VMs (netplan, ifupdown); WRITE=1 as above
 	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_change_catalogue.py
 	$(if $(WRITE),$(BIN)/python tests/lab/test_change_catalogue.py --write)
+
+lab-takeover-vms: setup ## hand-built hosts taken over on two VMs: seed 000's netplan host (Linux bonds, VLAN device) and its Open vSwitch host (kernel datapath), no ping lost
+	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_takeover.py
 
 # Two containers of the libvirt flavour (lab/flavours/libvirt), guests booted under TCG inside them.
 lab-libvirt: setup ## libvirt networks on a real libvirtd: NAT/isolated/routed/bridge/Open vSwitch, live updates, restart with guests plugged back
