@@ -11,7 +11,7 @@ LAB_ID ?=
 MOLECULE_BASE := $(CURDIR)/molecule/_shared/base.yml
 LAB_MOLECULE := $(BIN)/molecule -c $(MOLECULE_BASE)
 
-.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply lab-change-catalogue lab-change-catalogue-vms lab-takeover-vms lab-libvirt lab-awx
+.PHONY: lab-images lab-up lab-down lab-status lab-leftovers lab-unit lab-test lab-test-containers lab-test-vms lab-safe-apply lab-change-catalogue lab-change-catalogue-vms lab-takeover-vms lab-lacp-vms lab-libvirt lab-awx
 
 lab-images: setup ## build (or reuse from the cache) the lab's container and VM images
 	$(LAB_CLI) images
@@ -47,11 +47,11 @@ lab-test: setup lab-unit ## both lab smoke scenarios (containers, then VMs)
 # hosts), then the change catalogue on the hosts it leaves, then site.yml as AWX runs it (ansible-runner
 # jobs and two slices; the runner job with a rolled-back apply, about 45 s, is make lab-awx's, for
 # CI's time: test_safe_apply's test 3 proves the same rollback through ansible-playbook).
-lab-safe-apply: setup ## in-band container lab: commit-confirm, rollbacks, controller killed, the change catalogue, ansible-runner jobs, site.yml on the oldest and newest core, rollout waves, takeover of hand-built hosts
+lab-safe-apply: setup ## in-band container lab: commit-confirm, rollbacks, controller killed, the change catalogue, ansible-runner jobs, site.yml on the oldest and newest core, rollout waves, takeover of hand-built hosts, LACP with a real partner
 	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_safe_apply.py tests/lab/test_change_catalogue.py \
 	  tests/lab/test_runner_jobs.py::test_1_site_yml_through_runner_converges_then_changes_nothing \
 	  tests/lab/test_runner_jobs.py::test_3_two_slices_run_in_parallel_converge_every_host_once \
-	  tests/lab/test_core_versions.py tests/lab/test_rollout_waves.py tests/lab/test_takeover.py
+	  tests/lab/test_core_versions.py tests/lab/test_rollout_waves.py tests/lab/test_takeover.py tests/lab/test_lacp.py
 
 lab-change-catalogue: setup ## the change catalogue alone (tests/lab/changes.yml); WRITE=1 puts its table into docs/disruption.md
 	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_change_catalogue.py
@@ -64,6 +64,9 @@ lab-change-catalogue-vms: setup ## the change catalogue's Linux bond and VLAN de
 
 lab-takeover-vms: setup ## hand-built hosts taken over on two VMs: seed 000's netplan host (Linux bonds, VLAN device) and its Open vSwitch host (kernel datapath), no ping lost
 	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_takeover.py
+
+lab-lacp-vms: setup ## LACP with a real partner on two VMs: a Linux 802.3ad bond (netplan) and an Open vSwitch kernel bond (ifupdown), one leg cut under traffic (docs/lacp.md)
+	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x -s tests/lab/test_lacp.py
 
 # Two containers of the libvirt flavour (lab/flavours/libvirt), guests booted under TCG inside them.
 lab-libvirt: setup ## libvirt networks on a real libvirtd: NAT/isolated/routed/bridge/Open vSwitch, live updates, restart with guests plugged back

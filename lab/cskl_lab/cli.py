@@ -109,6 +109,11 @@ def cmd_link(args) -> int:
     return 0
 
 
+def cmd_lacp(args) -> int:
+    Lab(_lab_id(args)).lacp_partner(args.host, args.nics, on=args.state == "on")
+    return 0
+
+
 def cmd_reboot(args) -> int:
     Lab(_lab_id(args)).reboot(args.host, timeout=args.timeout)
     return 0
@@ -189,6 +194,12 @@ def main(argv=None) -> int:
     s.add_argument("nic", help="eth0..eth3")
     s.add_argument("state", choices=("up", "down"))
     s.set_defaults(func=cmd_link)
+
+    s = sub.add_parser("lacp", help="make the peer a host's LACP partner (lacp=active) on NICs, or put them back")
+    s.add_argument("host")
+    s.add_argument("state", choices=("on", "off"))
+    s.add_argument("nics", nargs="+", help="eth0..eth3 (the port channel's legs)")
+    s.set_defaults(func=cmd_lacp)
 
     s = sub.add_parser("reboot", help="reboot a host and wait until it is back")
     s.add_argument("host")

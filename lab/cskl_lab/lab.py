@@ -71,6 +71,8 @@ MAX_HOSTS = {"containers": 60, "vms": 8}
 
 # Addressing plan (RFC 5737 / RFC 3849 documentation ranges only).
 # The controller of an in-band lab, on the untagged segment.
+# The peer as an LACP partner (``Lab.lacp_partner``): its bond and the address behind it.
+LACP_PARTNER = {"bond": "lb-%s", "ipv6": "2001:db8:ac::254"}     # one bond per host, named by its first leg
 CONTROLLER = {"port": "ctl0", "ipv4": "198.51.100.250", "ipv6": "2001:db8:1::fa"}
 PEER = {
     "untagged_ipv4": "198.51.100.254",
@@ -555,12 +557,53 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
         if updown not in ("up", "down"):
             raise LabError("link state must be up or down")
         if h["tier"] == "containers":
-            ip("-n", self.sw, "link", "set", h["switch_ports"][nic], updown)
+            # The leg of a port channel has its switch end in the peer (``lacp_partner``).
+            leg = nic in self.state.get("lacp", {}).get(name, {}).get("nics", ())
+            ip("-n", self.peer_ns if leg else self.sw, "link", "set", h["switch_ports"][nic], updown)
         else:
             out = self.monitor(name, f"set_link {h['netdevs'][nic]} {'on' if updown == 'up' else 'off'}")
             if out.strip():
                 raise LabError(f"QEMU monitor on {name}: {out.strip()}")
         log(f"{name} {nic}: link {updown}")
+
+    def lacp_partner(self, name: str, nics: list[str], on: bool = True) -> None:
+        """A real LACP partner for host ``name`` on ``nics`` (the switch side of a port channel): the
+        switch ends of those NICs leave the hub for the peer, where an Open vSwitch bond with
+        lacp=active and a fast LACP rate (on the userspace datapath) joins them on bridge ``lacpbr``,
+        which answers on LACP_PARTNER["ipv6"] (one bond per host, ``lb-`` and the first leg's switch
+        port). ``on=False`` puts them back on the hub."""
+        h = self.host(name)
+        ports = [h["switch_ports"][n] for n in nics]
+        partners = self.state.setdefault("lacp", {})
+        if on:
+            if name in partners:
+                raise LabError(f"{name} already has an LACP partner on {', '.join(partners[name]['nics'])}")
+            for port in ports:
+                ip("-n", self.sw, "link", "set", port, "nomaster")
+                ip("-n", self.sw, "link", "set", port, "netns", self.peer_ns)
+            bond = LACP_PARTNER["bond"] % ports[0]
+            script = f"""
+set -e
+for port in {' '.join(ports)}; do ip link set "$port" up; done
+ovs-vsctl --timeout=30 --may-exist add-br lacpbr -- set bridge lacpbr datapath_type=netdev \
+  -- --may-exist add-bond lacpbr {bond} {' '.join(ports)} lacp=active bond_mode=balance-tcp \
+     other_config:lacp-time=fast
+ip link set lacpbr up
+ip -6 addr replace {LACP_PARTNER['ipv6']}/64 dev lacpbr nodad
+"""
+            podman("exec", self.peer_name, "sh", "-c", script, timeout=60)
+            partners[name] = {"nics": list(nics), "ports": ports}
+        else:
+            if name not in partners:
+                return
+            podman("exec", self.peer_name, "ovs-vsctl", "--timeout=30", "--if-exists", "del-port", "lacpbr",
+                   LACP_PARTNER["bond"] % ports[0], timeout=60)
+            for port in ports:
+                ip("-n", self.peer_ns, "link", "set", port, "netns", self.sw)
+                ip("-n", self.sw, "link", "set", port, "master", SWITCH_BRIDGE, "up")
+            del partners[name]
+        self.save()
+        log(f"{name} {', '.join(nics)}: LACP partner {'on' if on else 'off'}")
 
     def exec(self, name: str, command: list[str], timeout: int = 120) -> subprocess.CompletedProcess:
         h = self.host(name)

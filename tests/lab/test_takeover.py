@@ -262,7 +262,8 @@ APPLY_TASK = "Apply the host network (files, configuration that would fight them
 
 
 def build(sc, host, script):
-    sc.sh(host, RESET)
+    # (a VM whose installer's DHCP lease goes has its transient hostname fall back to localhost)
+    sc.sh(host, RESET + f"hostname {host}\n")
     index = index_of(host)
     sc.sh(host, script.replace("VLAN_ADDRESS", f"203.0.113.{10 + index}").replace("ADDRESS", address(index)))
     # The lab switch learnt the host's MAC on the port it used before, and the peer has its old MACs:
