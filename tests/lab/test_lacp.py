@@ -109,8 +109,10 @@ class Side:
     def state(self):
         """(negotiated on both sides, {leg: attached on the host}, what was read)."""
         p_status, peer_id, p_members, p_text = lacp_show(self.peer, self.partner_bond)
-        peer_ok = p_status == "active negotiated" and all(p_members.values()) and all(
-            partner is not None for dummy, partner in p_members.values())
+        # Only the legs in the aggregation name their partner (a cut leg is "defaulted detached",
+        # its partner all zeros).
+        p_attached = [partner for words, partner in p_members.values() if "attached" in words]
+        peer_ok = p_status == "active negotiated" and bool(p_attached)
         if self.linux:
             text = self.sc.sh(self.host, "cat /proc/net/bonding/bond1")
             partner, active, legs = proc_bonding(text)
@@ -121,9 +123,9 @@ class Side:
             status, host_id, members, text = lacp_show(lambda c: self.sc.sh(self.host, c), "bond1")
             attached = dict((leg, "attached" in members.get(leg, ([], None))[0]) for leg in LEGS)
             host_ok = status == "active negotiated" and all(
-                partner == peer_id for dummy, partner in members.values())
+                partner == peer_id for words, partner in members.values() if "attached" in words)
         if host_id is not None:
-            peer_ok = peer_ok and all(partner == host_id for dummy, partner in p_members.values())
+            peer_ok = peer_ok and all(partner == host_id for partner in p_attached)
         return host_ok and peer_ok, attached, f"{self.host}:\n{text}\npeer {self.partner_bond}:\n{p_text}"
 
     def wait(self, attached, seconds=60):
@@ -140,6 +142,10 @@ class Side:
 def test_bond_negotiates_with_a_real_partner_and_survives_a_cut_leg(scenario, host):
     sc: Scenario = scenario
     inventory = sc.inventory({host: CASES[host](host)})
+    if CASES[host] is linux_lacp_model:
+        # QEMU's virtio NICs report no speed, and an 802.3ad bond keeps a leg whose speed and duplex
+        # it cannot read down ("failed to get link speed/duplex"); a real NIC reports them.
+        sc.sh(host, "; ".join(f"ethtool -s {leg} speed 10000 duplex full" for leg in LEGS))
     sc.lab.lacp_partner(host, LEGS)
     try:
         rc, out = sc.play("network.yml", inventory, limit=host, timeout=1200)
@@ -150,23 +156,28 @@ def test_bond_negotiates_with_a_real_partner_and_survives_a_cut_leg(scenario, ho
         rc, out = sc.play("verify.yml", inventory, limit=host, timeout=1200)
         assert rc == 0, out[-6000:]
 
-        # One leg cut under traffic: the port channel goes on with the other.
+        # The leg the peer's pings come in on is cut: the port channel goes on with the other.
         pinger = Pinger(sc.lab, [ipv6_of(host)])
         try:
+            counters = f"cat /sys/class/net/{LEGS[0]}/statistics/rx_packets /sys/class/net/{LEGS[1]}/statistics/rx_packets"
+            first = [int(v) for v in sc.sh(host, counters).split()]
             time.sleep(3)
-            sc.lab.link(host, LEGS[0], "down")
+            second = [int(v) for v in sc.sh(host, counters).split()]
+            cut, kept = LEGS if second[0] - first[0] >= second[1] - first[1] else reversed(LEGS)
+            sc.lab.link(host, cut, "down")
             time.sleep(8)
         finally:
             (sent, received), = pinger.stop().values()
-        side.wait({LEGS[0]: False, LEGS[1]: True}, seconds=10)
+        side.wait({cut: False, kept: True}, seconds=10)
         lost = sent - received
-        print(f"{host}: LACP leg {LEGS[0]} cut: {lost} of {sent} pings lost (0.2 s apart)")
+        print(f"{host}: LACP leg {cut} (the one carrying the pings) cut: {lost} of {sent} pings lost (0.2 s apart)")
         # Containers: both ends of the leg lose carrier at once. VMs: the guest's NIC loses its link
         # (QEMU set_link), the switch side learns it from LACP alone (fast rate: 3 s without LACPDUs).
         bound = 10 if TIER == "containers" else 20
-        assert lost <= bound, f"{host}: {lost} of {sent} pings lost when {LEGS[0]} was cut (more than {bound / 5} s)"
-        sc.lab.link(host, LEGS[0], "up")
+        assert lost <= bound, f"{host}: {lost} of {sent} pings lost when {cut} was cut (more than {bound / 5} s)"
+        sc.lab.link(host, cut, "up")
         side.wait({LEGS[0]: True, LEGS[1]: True})
     finally:
-        sc.lab.link(host, LEGS[0], "up")
+        for leg in LEGS:
+            sc.lab.link(host, leg, "up")
         sc.lab.lacp_partner(host, LEGS, on=False)

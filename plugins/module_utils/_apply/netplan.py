@@ -257,6 +257,16 @@ class NetplanSystem(System):
         names.update(n for n, why in reasons.items() if why == 'drift' and self.kinds.get(n) == 'bond')
         return sorted((n for n in names if os.path.exists(self.root.real('/sys/class/net/%s' % n))), key=natural_key)
 
+    def _old_vlan_link(self, name, changes):
+        """The link of VLAN device ``name`` in the files as they were (None when none names it)."""
+        for change in changes:
+            definition = self.definitions(change.path, change.old or '').get(name) if change.old else None
+            if definition:
+                section, entry = json.loads(definition)
+                if section == 'vlans' and isinstance(entry, dict) and entry.get('link') is not None:
+                    return str(entry['link'])
+        return None
+
     def kind_of(self, definition):
         section, entry = json.loads(definition)
         if isinstance(entry, dict) and 'openvswitch' in entry:
@@ -283,7 +293,8 @@ class NetplanSystem(System):
         # systemd-networkd creates a bond once and never changes its parameters afterwards (a mode,
         # delays or primary changed in the file are not applied to the bond that exists): a Linux
         # bond whose parameters changed is deleted, and netplan apply creates it again with them.
-        for name in self.bonds_to_recreate(edited, reasons):
+        recreated = self.bonds_to_recreate(edited, reasons)
+        for name in recreated:
             after.append(([ip, 'link', 'delete', 'dev', name],
                           'deleting bond %s, whose parameters changed, for netplan apply to create it again '
                           '(systemd-networkd does not change an existing bond)' % name))
@@ -298,8 +309,10 @@ class NetplanSystem(System):
         # it is taken out (and left as it is otherwise).
         loose = [n for n in removed if kinds.get(n) == 'ethernet'
                  and os.path.lexists(self.root.real('/sys/class/net/%s/master' % n))]
+        # (a VLAN device on a bond deleted above went with it: the kernel deletes a VLAN with its link)
         gone = [n for n in removed if kinds.get(n) in ('bridge', 'bond', 'vlan')
-                and os.path.exists(self.root.real('/sys/class/net/%s' % n))]
+                and os.path.exists(self.root.real('/sys/class/net/%s' % n))
+                and not (kinds.get(n) == 'vlan' and self._old_vlan_link(n, changes) in recreated)]
         if loose or gone:
             for name in sorted(loose, key=natural_key):
                 after.append(([ip, 'link', 'set', 'dev', name, 'nomaster'],

@@ -1391,3 +1391,33 @@ def test_ifupdown_takeover_brings_up_only_what_is_not_live_as_the_model_says(deb
     assert check['activated']['adopted'] == ['cloudbr0', 'eth0']
     assert check['activated']['commands'] == [[IFDOWN, '--force', 'cloudbr1'], [IFDOWN, '--force', 'eth1'],
                                               [IFUP, 'eth1'], [IFUP, 'cloudbr1']]
+
+
+def test_netplan_does_not_delete_a_vlan_device_that_went_with_its_recreated_bond(tmp_path):
+    # Found on a VM taken over from seed 000: the next model changed bond0's parameters (deleted for
+    # netplan apply to create it again) and dropped cloudbr100 with the VLAN bond100 on bond0. The
+    # kernel deletes a VLAN device with its link, so "ip link delete bond100" then failed with
+    # 'Cannot find device "bond100"' and the change was rolled back.
+    data = copy.deepcopy(SEED_MODEL)
+    data['bridges']['cloudbr100']['vlan_interface'] = 'bond100'
+    fake = expect_live(HostFake(), NOTHING)
+    fake.expect(argv=[NETPLAN, 'generate']).expect(argv=[NETPLAN, 'apply'])
+    apply(args_for(model_of(data), 'netplan', tmp_path), fake)
+    for name in ('eth0', 'eth1', 'bond0', 'bond100', 'cloudbr0', 'cloudbr100'):
+        os.makedirs(os.path.join(str(tmp_path), 'sys/class/net', name))
+    changed = copy.deepcopy(data)
+    changed['bonds']['bond0']['miimon'] = 100
+    del changed['bridges']['cloudbr100']
+    check, dummy = apply(args_for(model_of(changed), 'netplan', tmp_path), expect_live(HostFake()), check_mode=True)
+    assert check['activated']['reasons']['bond100'] == 'removed'
+    assert check['activated']['commands'] == [
+        [NETPLAN, 'generate'], [IP, 'link', 'delete', 'dev', 'bond0'], [NETPLAN, 'apply'],
+        [IP, 'link', 'set', 'dev', 'eth0', 'up'], [IP, 'link', 'set', 'dev', 'eth1', 'up'],
+        [IP, 'link', 'delete', 'dev', 'cloudbr100']]
+    # With bond0 kept as it is, the VLAN device is deleted by the module (netplan apply leaves it).
+    kept = copy.deepcopy(data)
+    del kept['bridges']['cloudbr100']
+    check, dummy = apply(args_for(model_of(kept), 'netplan', tmp_path, drift=False), HostFake(), check_mode=True)
+    assert [IP, 'link', 'delete', 'dev', 'bond0'] not in check['activated']['commands']
+    assert check['activated']['commands'][-2:] == [[IP, 'link', 'delete', 'dev', 'cloudbr100'],
+                                                   [IP, 'link', 'delete', 'dev', 'bond100']]
