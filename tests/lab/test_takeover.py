@@ -30,7 +30,7 @@ import re
 
 import yaml
 
-from inband import ENV, HOSTS, TIER, Scenario, address
+from inband import ENV, HOSTS, INSTALLED, REPO, TIER, Scenario, address
 
 # Everything the collection or an earlier test left, gone: the host as its installer left it,
 # without its address.
@@ -50,14 +50,39 @@ for nic in eth0 eth1 eth2 eth3; do ip link set dev "$nic" nomaster; ip address f
 true
 """
 
-# Seed 000, "Open vSwitch" on Ubuntu: the guide's commands, then its interfaces file (lab addresses;
-# its netmask 255.255.155.0 is a slip that would not come up, corrected; its ovs_option is kept:
-# the bonds' options come from the commands).
-SEED_000_OVS = r"""set -e
+SEED_FILES = REPO / "tests" / "unit" / "fixtures" / "seed000"     # the guide's files, verbatim
+
+
+def lab_addresses(text):
+    """A seed file with the lab's addresses for the host's (ADDRESS, VLAN_ADDRESS) and DNS servers,
+    without its gateway (the lab has none) and with its netmask slip 255.255.155.0 (which would not
+    come up) corrected."""
+    text = re.sub(r"^.*gateway4? 192\.168\.100\.\d+\n", "", text, flags=re.M)
+    text = re.sub(r"^.*gateway4?: 192\.168\.100\.\d+\n", "", text, flags=re.M)
+    for old, new in (("192.168.100.20", "ADDRESS"), ("10.0.100.20", "VLAN_ADDRESS"), ("255.255.155.0", "255.255.255.0"),
+                     ("192.168.100.5", "198.51.100.5"), ("192.168.100.6", "198.51.100.6")):
+        text = text.replace(old, new)
+    return text
+
+
+def seed_netplan():
+    """Seed 000's netplan file with its optional storage VLAN added (the guide's two parts)."""
+    network = yaml.safe_load(lab_addresses((SEED_FILES / "netplan.yaml").read_text()))["network"]
+    for section, entries in yaml.safe_load(lab_addresses((SEED_FILES / "netplan-vlan.yaml").read_text()))[
+            "network"].items():
+        network.setdefault(section, {}).update(entries)
+    return yaml.safe_dump({"network": network}, sort_keys=False)
+
+
+# Seed 000, "Open vSwitch" on Ubuntu: the guide's commands, then its interfaces file (its ovs_option
+# is kept: the bonds' options come from the commands).
+SEED_000_OVS = """set -e
 ovs-vsctl add-br cloudbr0 DATAPATH_CLOUDBR0
 ovs-vsctl add-br cloudbr1 DATAPATH_CLOUDBR1
-ovs-vsctl add-bond cloudbr0 bond0 eth0 eth1 bond_mode=active-backup other_config:bond-detect-mode=miimon other_config:bond-miimon-interval=100
-ovs-vsctl add-bond cloudbr1 bond1 eth2 eth3 bond_mode=active-backup other_config:bond-detect-mode=miimon other_config:bond-miimon-interval=100
+ovs-vsctl add-bond cloudbr0 bond0 eth0 eth1 bond_mode=active-backup other_config:bond-detect-mode=miimon \
+  other_config:bond-miimon-interval=100
+ovs-vsctl add-bond cloudbr1 bond1 eth2 eth3 bond_mode=active-backup other_config:bond-detect-mode=miimon \
+  other_config:bond-miimon-interval=100
 ovs-vsctl add-br cloudbr100 cloudbr0 100
 cat > /etc/network/interfaces <<'EOF'
 # The loopback network interface
@@ -65,47 +90,7 @@ auto lo
 iface lo inet loopback
 
 # The primary network interface
-iface eth0 inet manual
-iface eth1 inet manual
-iface eth2 inet manual
-iface eth3 inet manual
-
-auto cloudbr0
-allow-ovs cloudbr0
-iface cloudbr0 inet static
-  address ADDRESS
-  netmask 255.255.255.0
-  dns-nameserver 198.51.100.5
-  ovs_type OVSBridge
-  ovs_ports bond0
-
-allow-cloudbr0 bond0
-iface bond0 inet manual
-  ovs_bridge cloudbr0
-  ovs_type OVSBond
-  ovs_bonds eth0 eth1
-  ovs_option bond_mode=active-backup other_config:miimon=100
-
-auto cloudbr1
-allow-ovs cloudbr1
-iface cloudbr1 inet manual
-
-allow-cloudbr1 bond1
-iface bond1 inet manual
-  ovs_bridge cloudbr1
-  ovs_type OVSBond
-  ovs_bonds eth2 eth3
-  ovs_option bond_mode=active-backup other_config:miimon=100
-
-auto cloudbr100
-allow-cloudbr0 cloudbr100
-iface cloudbr100 inet static
-  address VLAN_ADDRESS
-  netmask 255.255.255.0
-  ovs_type OVSIntPort
-  ovs_bridge cloudbr0
-  ovs_options tag=100
-EOF
+""" + lab_addresses((SEED_FILES / "interfaces-ovs").read_text()).lstrip("\n") + """EOF
 ifup cloudbr0
 ifup cloudbr1
 ifup cloudbr100
@@ -130,80 +115,16 @@ EOF
 ifup bro
 """
 
-# Seed 000, "Linux bridge" on Ubuntu: the guide's netplan file with its storage VLAN (lab addresses,
-# no gateway: the lab has none).
-SEED_000_NETPLAN = r"""set -e
+# Seed 000, "Linux bridge" on Ubuntu: the guide's netplan file with its storage VLAN.
+SEED_000_NETPLAN = """set -e
 cat > /etc/netplan/50-cloud-init.yaml <<'EOF'
-network:
-    ethernets:
-        eth0:
-            dhcp4: no
-        eth1:
-            dhcp4: no
-        eth2:
-            dhcp4: no
-        eth3:
-            dhcp4: no
-    bonds:
-        bond0:
-            dhcp4: no
-            interfaces:
-                - eth0
-                - eth1
-            parameters:
-                mode: active-backup
-                primary: eth0
-        bond1:
-            dhcp4: no
-            interfaces:
-                - eth2
-                - eth3
-            parameters:
-                mode: active-backup
-                primary: eth2
-    bridges:
-        cloudbr0:
-            addresses:
-                - ADDRESS/24
-            nameservers:
-                search: [mycloud.local]
-                addresses: [198.51.100.5,198.51.100.6]
-            interfaces:
-                - bond0
-        cloudbr1:
-            dhcp4: no
-            interfaces:
-                - bond1
-        cloudbr100:
-            addresses:
-               - VLAN_ADDRESS/24
-            interfaces:
-               - bond100
-    vlans:
-        bond100:
-            id: 100
-            link: bond0
-            dhcp4: no
-    version: 2
-EOF
+""" + seed_netplan() + """EOF
 chmod 600 /etc/netplan/50-cloud-init.yaml
 netplan apply
 """
 
-# What cloud-init leaves (tests/lab/inband.py INSTALLED["netplan"]).
-CLOUD_INIT_DHCP = r"""set -e
-cat > /etc/netplan/50-cloud-init.yaml <<'EOF'
-# This file is generated from information provided by the datasource.  Changes
-# to it will not persist across an instance reboot.
-network:
-    version: 2
-    ethernets:
-        eth0:
-            dhcp4: true
-EOF
-chmod 600 /etc/netplan/50-cloud-init.yaml
-netplan apply
-"""
+# What cloud-init leaves: the in-band lab's installer state.
+CLOUD_INIT_DHCP = INSTALLED["netplan"]
 
 OVS_DEVICES = ("eth0", "eth1", "eth2", "eth3", "cloudbr0", "cloudbr1", "cloudbr100")
 LINUX_DEVICES = ("eth0", "eth1", "eth2", "eth3", "bond0", "bond1", "bond100", "cloudbr0", "cloudbr1", "cloudbr100")

@@ -29,63 +29,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, '..', '..', 'fixtures', 'seed000.yml')) as fh:
     SEED = yaml.safe_load(fh)
 
+
+def seed_file(name):
+    """A file of seed 000, as the guide gives it (tests/unit/fixtures/seed000/)."""
+    with open(os.path.join(HERE, '..', '..', 'fixtures', 'seed000', name)) as fh:
+        return fh.read()
+
+
 # Seed 000's netplan file for Ubuntu 18.04, as the guide gives it, with its optional storage VLAN.
-SEED_NETPLAN = """network:
-    ethernets:
-        eth0:
-            dhcp4: no
-        eth1:
-            dhcp4: no
-        eth2:
-            dhcp4: no
-        eth3:
-            dhcp4: no
-    bonds:
-        bond0:
-            dhcp4: no
-            interfaces:
-                - eth0
-                - eth1
-            parameters:
-                mode: active-backup
-                primary: eth0
-        bond1:
-            dhcp4: no
-            interfaces:
-                - eth2
-                - eth3
-            parameters:
-                mode: active-backup
-                primary: eth2
-    bridges:
-        cloudbr0:
-            addresses:
-                - 192.168.100.20/24
-            gateway4: 192.168.100.1
-            nameservers:
-                search: [mycloud.local]
-                addresses: [192.168.100.5,192.168.100.6]
-            interfaces:
-                - bond0
-        cloudbr1:
-            dhcp4: no
-            interfaces:
-                - bond1
-    version: 2
-"""
-SEED_NETPLAN_VLAN = """network:
-    vlans:
-        bond100:
-            id: 100
-            link: bond0
-            dhcp4: no
-    bridges:
-        cloudbr100:
-            addresses:
-               - 10.0.100.20/24
-            interfaces:
-               - bond100
-"""
+SEED_NETPLAN = seed_file('netplan.yaml')
+SEED_NETPLAN_VLAN = seed_file('netplan-vlan.yaml')
 
 
 def without_labels(data):

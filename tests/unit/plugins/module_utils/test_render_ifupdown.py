@@ -151,49 +151,8 @@ def test_seed_parses_with_ifquery(tmp_path, backend):
 # -- the seed's own configuration -------------------------------------------------------------------
 # Seed 000, "OpenVswitch bridge configuration - Ubuntu", /etc/network/interfaces, verbatim (with the
 # cloudbr100 stanza the seed appends "at the end of the interfaces file").
-SEED_OVS_INTERFACES = """
-iface eth0 inet manual
-iface eth1 inet manual
-iface eth2 inet manual
-iface eth3 inet manual
-
-auto cloudbr0
-allow-ovs cloudbr0
-iface cloudbr0 inet static
-  address 192.168.100.20
-  netmask 255.255.155.0
-  gateway 192.168.100.100
-  dns-nameserver 192.168.100.5
-  ovs_type OVSBridge
-  ovs_ports bond0
-
-allow-cloudbr0 bond0
-iface bond0 inet manual
-  ovs_bridge cloudbr0
-  ovs_type OVSBond
-  ovs_bonds eth0 eth1
-  ovs_option bond_mode=active-backup other_config:miimon=100
-
-auto cloudbr1
-allow-ovs cloudbr1
-iface cloudbr1 inet manual
-
-allow-cloudbr1 bond1
-iface bond1 inet manual
-  ovs_bridge cloudbr1
-  ovs_type OVSBond
-  ovs_bonds eth2 eth3
-  ovs_option bond_mode=active-backup other_config:miimon=100
-
-auto cloudbr100
-allow-cloudbr0 cloudbr100
-iface cloudbr100 inet static
-  address 10.0.100.20
-  netmask 255.255.255.0
-  ovs_type OVSIntPort
-  ovs_bridge cloudbr0
-  ovs_options tag=100
-"""
+with open(os.path.join(FIXTURES, 'seed000', 'interfaces-ovs')) as fh:
+    SEED_OVS_INTERFACES = fh.read()
 
 # Where the seed is wrong, what we render instead (and why): (iface, seed option) -> check.
 SEED_CORRECTIONS = {
