@@ -37,8 +37,8 @@ def seed_file(name):
 
 
 # Seed 000's netplan file for Ubuntu 18.04, as the guide gives it, with its optional storage VLAN.
-SEED_NETPLAN = seed_file('netplan.yaml')
-SEED_NETPLAN_VLAN = seed_file('netplan-vlan.yaml')
+SEED_NETPLAN = seed_file('netplan.txt')
+SEED_NETPLAN_VLAN = seed_file('netplan-vlan.txt')
 
 
 def without_labels(data):
