@@ -20,7 +20,9 @@ work is split in phases so that each can be checked, reported and wrapped (commi
    reconcile, which follows, repairs bridges, bonds and ports in place).
 4. The activation plan: commands to run before the files change (``ifdown --force`` with the old
    definition) and after (``netplan generate``/``apply``, ``ifup``, ``nmcli connection load``/
-   ``up``), only for what changed, in dependency order. Never a restart of a whole service.
+   ``up``), only for what changed, in dependency order. Never a restart of a whole service. An
+   interface whose definition only moves into the collection's files and that is live as the
+   model says is taken over as it is (``Applier._already_live``, ``activated.adopted``).
 5. ``Applier.execute``: the commands and writes, atomically, each replaced file backed up.
 
 Check mode runs phases 1-4 (reads, and read-only commands such as ``ip -j`` or ``nmcli
