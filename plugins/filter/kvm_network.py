@@ -72,11 +72,59 @@ def kvm_network_parsed(files, fmt='netplan'):
         raise AnsibleFilterError('kvm_network_parsed: %s' % err)
 
 
+# What each system's configuration files are, by path (as adopt.yml reads them).
+CONFIGURED = (
+    ('netplan', lambda path: path.startswith('/etc/netplan/') and path.endswith('.yaml')),
+    ('ifupdown', lambda path: path == '/etc/network/interfaces' or path.startswith('/etc/network/interfaces.d/')),
+)
+DNS_LEFT_OUT = 'DNS servers and search domains'
+
+
+def kvm_network_adopted(gathered, files=None):
+    """The gathered model with what the host's own files say and its network does not: each
+    bridge's DNS servers and search domains, read from its netplan or ifupdown files
+    (``kvm_network_parsed``). {kvm_network, left_out}."""
+    if not isinstance(gathered, dict) or 'kvm_network' not in gathered:
+        raise AnsibleFilterError('kvm_network_adopted: give host_network_facts\' gathered result '
+                                 '({kvm_network, left_out}), not %r' % (gathered,))
+    model = dict(gathered['kvm_network'])
+    bridges = dict((name, dict(entry)) for name, entry in (model.get('bridges') or {}).items())
+    left_out = [line for line in gathered.get('left_out') or [] if not line.startswith(DNS_LEFT_OUT)]
+    found, read, unreadable = [], [], []
+    for fmt, wanted in CONFIGURED:
+        texts = dict((path, text) for path, text in (files or {}).items() if wanted(path))
+        if not texts:
+            continue
+        try:
+            configured = config_parser.parse_ifupdown(sorted(texts.items())) if fmt == 'ifupdown' else \
+                config_parser.parse_netplan(sorted(texts.items()))
+        except (config_parser.ParseError, ValueError, TypeError, AttributeError) as err:
+            unreadable.append('%s (%s)' % (', '.join(sorted(texts)), str(err).splitlines()[0]))
+            continue
+        for name, entry in sorted((configured['kvm_network'].get('bridges') or {}).items()):
+            if name in bridges and entry.get('nameservers') and name not in found:
+                bridges[name]['nameservers'] = entry['nameservers']
+                found.append(name)
+                read.extend(p for p in sorted(texts) if p not in read)
+    model['bridges'] = bridges
+    if found:
+        left_out.append('%s: taken from %s for %s; servers the host gets otherwise (DHCP, a resolv.conf written by '
+                        'hand) are not in its files: add them to the bridge that has them'
+                        % (DNS_LEFT_OUT, ', '.join(read), ', '.join(found)))
+    else:
+        left_out.append('%s: neither the network nor the host\'s netplan or ifupdown files name any; add '
+                        'nameservers to the bridge that has them' % DNS_LEFT_OUT)
+    for what in unreadable:
+        left_out.append('files that could not be read for DNS servers: %s' % what)
+    return {'kvm_network': model, 'left_out': left_out}
+
+
 class FilterModule(object):
 
     def filters(self):
         return {
             'kvm_network_parsed': kvm_network_parsed,
+            'kvm_network_adopted': kvm_network_adopted,
             'kvm_network_validate': kvm_network_validate,
             'kvm_network_renderer': kvm_network_renderer,
             'kvm_network_render': kvm_network_render,

@@ -203,3 +203,45 @@ def test_seed_000s_centos_files_parse_to_the_models_they_describe():
     assert model['bridges']['cloudbr0'] == {'uplink': 'bond0', 'addresses': ['192.168.100.20/24'],
                                             'gateway4': '192.168.100.1'}
     normalise(model, 'kvm1')
+
+
+def seed_gathered():
+    """What host_network_facts gathers from a host seed 000's netplan file built (no DNS: the
+    network does not show it)."""
+    model = parse_netplan([('/etc/netplan/50-cloud-init.yaml', SEED_NETPLAN)])['kvm_network']
+    del model['bridges']['cloudbr0']['nameservers']
+    return {'kvm_network': model, 'left_out': ['DNS servers and search domains: not read from the network; add '
+                                               'nameservers to the bridge that has them', 'ethernet mgmt0: left out']}
+
+
+def test_adopted_takes_each_bridges_dns_servers_from_the_hosts_own_files():
+    from ansible_collections.cloudstack_kvm.networking.plugins.filter.kvm_network import kvm_network_adopted
+    files = {'/etc/netplan/50-cloud-init.yaml': SEED_NETPLAN, '/etc/hosts': '127.0.0.1 localhost\n'}
+    result = kvm_network_adopted(seed_gathered(), files)
+    assert result['kvm_network']['bridges']['cloudbr0']['nameservers'] == {
+        'addresses': ['192.168.100.5', '192.168.100.6'], 'search': ['mycloud.local']}
+    assert 'nameservers' not in result['kvm_network']['bridges']['cloudbr1']
+    assert result['left_out'][0] == 'ethernet mgmt0: left out'
+    assert result['left_out'][1].startswith('DNS servers and search domains: taken from /etc/netplan/50-cloud-init.yaml '
+                                            'for cloudbr0;')
+    assert normalise(result['kvm_network'], 'kvm1')['bridges']['cloudbr0']['nameservers']['search'] == ['mycloud.local']
+    # ifupdown's dns-nameserver, on seed 000's Open vSwitch host.
+    ovs = parse_netplan([('x', SEED_NETPLAN)])['kvm_network']
+    ovs['bridges']['cloudbr0'].pop('nameservers')
+    result = kvm_network_adopted({'kvm_network': ovs, 'left_out': []},
+                                 {'/etc/network/interfaces': SEED_INTERFACES_OVS})
+    assert result['kvm_network']['bridges']['cloudbr0']['nameservers'] == {'addresses': ['192.168.100.5']}
+
+
+def test_adopted_says_what_it_could_not_read_and_keeps_the_gathered_model():
+    from ansible_collections.cloudstack_kvm.networking.plugins.filter.kvm_network import kvm_network_adopted
+    gathered = seed_gathered()
+    result = kvm_network_adopted(gathered, {'/etc/netplan/01-broken.yaml': 'network: ['})
+    assert result['kvm_network'] == gathered['kvm_network']
+    assert [line for line in result['left_out'] if line.startswith(
+        'files that could not be read for DNS servers: /etc/netplan/01-broken.yaml (/etc/netplan/01-broken.yaml is not '
+        'valid YAML')]
+    assert [line for line in result['left_out'] if 'neither the network nor the host' in line]
+    assert kvm_network_adopted(gathered)['kvm_network'] == gathered['kvm_network']
+    with pytest.raises(Exception, match='give host_network_facts'):
+        kvm_network_adopted({'bridges': {}}, {})
