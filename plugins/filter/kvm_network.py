@@ -14,6 +14,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible.module_utils.common.collections import is_sequence
 
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.agent import LABEL_KEYS
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack import properties as agent_properties
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed as config_parser
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_ifcfg as ifcfg_parser
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_nm as nm_parser
@@ -78,12 +80,48 @@ CONFIGURED = (
     ('ifupdown', lambda path: path == '/etc/network/interfaces' or path.startswith('/etc/network/interfaces.d/')),
 )
 DNS_LEFT_OUT = 'DNS servers and search domains'
+AGENT_PROPERTIES = '/etc/cloudstack/agent/agent.properties'
+LABELS_LEFT_OUT = 'traffic_labels'
+
+
+def _agent_labels(model, bridges, files, left_out):
+    """Traffic labels from the agent's own agent.properties, when the host has one: the devices
+    CloudStack's agent puts guests and its own traffic on (LibvirtComputingResource.configure reads
+    private.network.device, public.network.device and guest.network.device; management is
+    "private"), where they are bridges of the model."""
+    text = (files or {}).get(AGENT_PROPERTIES)
+    if text is None:
+        return
+    try:
+        props = agent_properties.loads(text)
+    except ValueError as err:
+        left_out.append('%s could not be read for traffic labels: %s' % (AGENT_PROPERTIES, err))
+        return
+    labels = dict(model.get('traffic_labels') or {})
+    taken = []
+    for label, key in LABEL_KEYS:
+        device = props.get(key)
+        if not device:
+            continue
+        if device in bridges:
+            labels[label] = device
+            taken.append(label)
+        else:
+            left_out.append('%s: %s names %s for %s traffic, which is not a bridge of this model; check the agent\'s '
+                            'settings' % (LABELS_LEFT_OUT, AGENT_PROPERTIES, device, label))
+    if taken:
+        model['traffic_labels'] = dict((label, labels[label]) for label in sorted(labels))
+        left_out[:] = [line for line in left_out if not line.startswith(LABELS_LEFT_OUT + ' (') and
+                       not line.startswith(LABELS_LEFT_OUT + ': management is')]
+        left_out.append('%s: %s taken from %s; storage traffic is the zone\'s: add it where it has a bridge of its '
+                        'own' % (LABELS_LEFT_OUT, ', '.join(sorted(taken)), AGENT_PROPERTIES))
 
 
 def kvm_network_adopted(gathered, files=None):
     """The gathered model with what the host's own files say and its network does not: each
     bridge's DNS servers and search domains, read from its netplan or ifupdown files
-    (``kvm_network_parsed``). {kvm_network, left_out}."""
+    (``kvm_network_parsed``), and the traffic labels of the agent's agent.properties.
+    {kvm_network, left_out}."""
     if not isinstance(gathered, dict) or 'kvm_network' not in gathered:
         raise AnsibleFilterError('kvm_network_adopted: give host_network_facts\' gathered result '
                                  '({kvm_network, left_out}), not %r' % (gathered,))
@@ -107,6 +145,7 @@ def kvm_network_adopted(gathered, files=None):
                 found.append(name)
                 read.extend(p for p in sorted(texts) if p not in read)
     model['bridges'] = bridges
+    _agent_labels(model, bridges, files, left_out)
     if found:
         left_out.append('%s: taken from %s for %s; servers the host gets otherwise (DHCP, a resolv.conf written by '
                         'hand) are not in its files: add them to the bridge that has them'

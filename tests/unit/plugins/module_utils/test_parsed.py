@@ -245,3 +245,24 @@ def test_adopted_says_what_it_could_not_read_and_keeps_the_gathered_model():
     assert kvm_network_adopted(gathered)['kvm_network'] == gathered['kvm_network']
     with pytest.raises(Exception, match='give host_network_facts'):
         kvm_network_adopted({'bridges': {}}, {})
+
+
+def test_adopted_takes_the_traffic_labels_from_the_agents_properties():
+    from ansible_collections.cloudstack_kvm.networking.plugins.filter.kvm_network import kvm_network_adopted
+    gathered = seed_gathered()
+    gathered['kvm_network']['traffic_labels'] = {'management': 'cloudbr0'}
+    gathered['left_out'].append('traffic_labels: management is cloudbr0, the bridge with the address the host is '
+                                'reached at (192.168.100.20); guest, public and storage ...')
+    properties = ('# written by cloudstack-setup-agent\nprivate.network.device=cloudbr0\npublic.network.device=cloudbr1\n'
+                  'guest.network.device=cloudbr1\nnetwork.bridge.type=native\n')
+    result = kvm_network_adopted(gathered, {'/etc/cloudstack/agent/agent.properties': properties})
+    assert result['kvm_network']['traffic_labels'] == {'guest': 'cloudbr1', 'management': 'cloudbr0',
+                                                        'public': 'cloudbr1'}
+    labels = [line for line in result['left_out'] if line.startswith('traffic_labels')]
+    assert labels == ['traffic_labels: guest, management, public taken from /etc/cloudstack/agent/agent.properties; '
+                      'storage traffic is the zone\'s: add it where it has a bridge of its own']
+    assert normalise(result['kvm_network'], 'kvm1')['traffic_labels']['guest'] == 'cloudbr1'
+    # A device that is not a bridge of the model is named, not taken.
+    result = kvm_network_adopted(gathered, {'/etc/cloudstack/agent/agent.properties': 'guest.network.device=br-gone\n'})
+    assert result['kvm_network']['traffic_labels'] == {'management': 'cloudbr0'}
+    assert [line for line in result['left_out'] if 'names br-gone for guest traffic, which is not a bridge' in line]
