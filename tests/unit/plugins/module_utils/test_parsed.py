@@ -256,8 +256,8 @@ def test_adopted_takes_the_traffic_labels_from_the_agents_properties():
     properties = ('# written by cloudstack-setup-agent\nprivate.network.device=cloudbr0\npublic.network.device=cloudbr1\n'
                   'guest.network.device=cloudbr1\nnetwork.bridge.type=native\n')
     result = kvm_network_adopted(gathered, {'/etc/cloudstack/agent/agent.properties': properties})
-    assert result['kvm_network']['traffic_labels'] == {'guest': 'cloudbr1', 'management': 'cloudbr0',
-                                                        'public': 'cloudbr1'}
+    wanted = {'guest': 'cloudbr1', 'management': 'cloudbr0', 'public': 'cloudbr1'}
+    assert result['kvm_network']['traffic_labels'] == wanted
     labels = [line for line in result['left_out'] if line.startswith('traffic_labels')]
     assert labels == ['traffic_labels: guest, management, public taken from /etc/cloudstack/agent/agent.properties; '
                       'storage traffic is the zone\'s: add it where it has a bridge of its own']
