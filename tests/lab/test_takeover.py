@@ -188,10 +188,12 @@ APPLY_TASK = "Apply the host network (files, configuration that would fight them
 
 
 def build(sc, host, script):
-    # (a VM whose installer's DHCP lease goes has its transient hostname fall back to localhost)
-    sc.sh(host, RESET + f'[ "$(hostname)" = {host} ] || hostname {host}\n')
+    sc.sh(host, RESET)
     index = index_of(host)
     sc.sh(host, script.replace("VLAN_ADDRESS", f"203.0.113.{10 + index}").replace("ADDRESS", address(index)))
+    # A VM whose installer's DHCP lease went (networkd drops it when the hand-built file goes live)
+    # has its transient hostname fall back to localhost.
+    sc.sh(host, f'[ "$(hostname)" = {host} ] || hostname {host}')
     # The lab switch learnt the host's MAC on the port it used before, and the peer has its old MACs:
     # a frame out of the new port, and ARP from the new devices (untagged and on VLAN 100).
     sc.sh(host, "ping -c 2 -W 1 198.51.100.254 >/dev/null 2>&1; ping -c 2 -W 1 203.0.113.254 >/dev/null 2>&1; true")
