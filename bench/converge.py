@@ -25,10 +25,8 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,6 +38,7 @@ sys.path.insert(0, str(REPO / "lab"))
 
 from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
 from benchdoc import put_table  # noqa: E402  pylint: disable=wrong-import-position
+from measure import measured  # noqa: E402  pylint: disable=wrong-import-position
 
 ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(REPO / ".tmp" / "collections"),
@@ -107,53 +106,6 @@ def host_vars(job, index, vm=False):
     }
 
 
-class PeakMemory(threading.Thread):
-    """The peak of the summed resident memory of a process and all its descendants."""
-
-    def __init__(self, pid):
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.peak_kib = 0
-        self.done = threading.Event()
-
-    @staticmethod
-    def _children():
-        parent_of = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                    parent_of[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    pass
-        return parent_of
-
-    def _tree_rss(self):
-        parent_of = self._children()
-        tree = {self.pid}
-        grew = True
-        while grew:
-            grew = False
-            for pid, ppid in parent_of.items():
-                if ppid in tree and pid not in tree:
-                    tree.add(pid)
-                    grew = True
-        total = 0
-        for pid in tree:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except OSError:
-                pass
-        return total
-
-    def run(self):
-        while not self.done.is_set():
-            self.peak_kib = max(self.peak_kib, self._tree_rss())
-            self.done.wait(0.1)
-
-
 class Bench:
     def __init__(self, lab, names, vm=False):
         self.lab = lab
@@ -182,21 +134,14 @@ class Bench:
             argv.append("--check")
         log = self.dir / f"play-{time.monotonic_ns()}.log"
         env = dict(ENV, BENCH_ROUNDTRIPS_LOG=str(counts))
-        started = time.monotonic()
-        with open(log, "w") as out:
-            proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO))
-            sampler = PeakMemory(proc.pid)
-            sampler.start()
-            rc = proc.wait(timeout=1800)
-            sampler.done.set()
-            sampler.join()
-        seconds = time.monotonic() - started
+        run = measured(argv, env, log, REPO)
+        rc, seconds = run["rc"], run["seconds"]
         if rc != 0:
             raise SystemExit(f"{playbook.name} failed (rc={rc}); the whole output: {log}\n"
                              + log.read_text()[-3000:])
         lines = counts.read_text().splitlines() if counts.exists() else []
         per_host = [sum(1 for line in lines if line.split("\t")[0] == name) for name in self.names]
-        return seconds, statistics.median(per_host), sampler.peak_kib / 1024.0
+        return seconds, statistics.median(per_host), run["peak_mib"]
 
     def job(self, job, reps):
         inventory = self.inventory(job)

@@ -36,6 +36,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "lab"))
 
+from cskl_lab.installed import installed  # noqa: E402  pylint: disable=wrong-import-position
 from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
 from cskl_lab.traffic import Pingers  # noqa: E402  pylint: disable=wrong-import-position
 from benchdoc import put_table  # noqa: E402  pylint: disable=wrong-import-position
@@ -168,19 +169,7 @@ def mac_changes(before, after):
 def prepare(bench, lab):
     """The hosts as installers leave them: the address on eth0 (DHCP for netplan and NetworkManager)."""
     for index, host in enumerate(bench.hosts, start=1):
-        renderer = bench.renderers[host]
-        if renderer == "netplan":
-            bench.sh(host, "mkdir -p /etc/cloud/cloud.cfg.d; printf 'network:\\n  version: 2\\n  ethernets:\\n"
-                     "    eth0: {dhcp4: true}\\n' > /etc/netplan/50-cloud-init.yaml; chmod 600 /etc/netplan/*.yaml; "
-                     "systemctl enable -q --now systemd-networkd; netplan apply")
-        elif renderer == "networkmanager":
-            bench.sh(host, "systemctl enable -q --now NetworkManager; nmcli connection add type ethernet ifname eth0 "
-                     "con-name 'Wired connection 1' ipv4.method auto ipv6.method disabled; "
-                     "nmcli connection up 'Wired connection 1'")
-        else:
-            bench.sh(host, f"printf 'auto lo\\niface lo inet loopback\\nsource /etc/network/interfaces.d/*\\n\\n"
-                     f"auto eth0\\niface eth0 inet static\\n    address {address(index)}/24\\n' > /etc/network/interfaces; "
-                     "ifup eth0")
+        bench.sh(host, installed(bench.renderers[host], address(index)))
     deadline = time.monotonic() + 90
     for index in range(1, len(bench.hosts) + 1):
         while "1 received" not in lab.peer_exec(f"ping -c 1 -W 1 {address(index)}").stdout:

@@ -22,12 +22,10 @@ sys.path.insert(0, str(REPO / "lab"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from cskl_lab import awx  # noqa: E402  pylint: disable=wrong-import-position
+from cskl_lab.installed import installed  # noqa: E402  pylint: disable=wrong-import-position
 from cskl_lab.lab import Lab  # noqa: E402  pylint: disable=wrong-import-position
 from benchdoc import put_table  # noqa: E402  pylint: disable=wrong-import-position
 from converge import RESET  # noqa: E402  pylint: disable=wrong-import-position
-
-INSTALLED = ("printf 'source /etc/network/interfaces.d/*\\nauto lo\\niface lo inet loopback\\n\\nauto eth0\\n"
-             "iface eth0 inet static\\n    address ADDRESS/24\\n' > /etc/network/interfaces; ifup eth0")
 
 
 def address(index):
@@ -58,7 +56,7 @@ class Bench:
     def reset(self):
         def one(item):
             index, name = item
-            self.lab.exec(name, ["sh", "-c", RESET + INSTALLED.replace("ADDRESS", address(index))], timeout=120)
+            self.lab.exec(name, ["sh", "-c", RESET + installed("ifupdown", address(index))], timeout=120)
         with ThreadPoolExecutor(max_workers=min(len(self.names), 8)) as pool:
             list(pool.map(one, enumerate(self.names, start=1)))
 

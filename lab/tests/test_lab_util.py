@@ -59,3 +59,20 @@ def test_every_flavour_has_a_recipe():
     for name in images.FLAVOURS:
         assert (images.FLAVOUR_BUILD.parent / name / "packages.txt").is_file()
     assert set(lab.FLAVOUR_RUN_ARGS) <= set(images.FLAVOURS)
+
+
+def ping_log(answered, sent):
+    lines = [f"[{1000 + seq * 0.1:.6f}] 64 bytes from 198.51.100.11: icmp_seq={seq} ttl=64 time=0.05 ms"
+             for seq in answered]
+    return "\n".join(lines + [f"{sent} packets transmitted, {len(answered)} received, 0% packet loss"])
+
+
+def test_ping_stats_count_the_losses_and_the_longest_gap():
+    from cskl_lab.traffic import stats   # pylint: disable=import-outside-toplevel
+    assert stats(ping_log([1, 2, 3, 4, 5], 5)) == {"sent": 5, "lost": 0, "gap": 0.1}
+    # The last packet, still in flight when ping was stopped, is not a loss.
+    assert stats(ping_log([1, 2, 3, 4], 5)) == {"sent": 5, "lost": 0, "gap": 0.1}
+    # Losses before it are, and so is a silence at the end longer than one packet.
+    assert stats(ping_log([1, 2, 5, 6], 7)) == {"sent": 7, "lost": 2, "gap": 0.3}
+    assert stats(ping_log([1, 2, 3], 6)) == {"sent": 6, "lost": 3, "gap": 0.1}
+    assert stats("") == {"sent": 0, "lost": 0, "gap": 0.0}

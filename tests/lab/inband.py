@@ -18,7 +18,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "lab"))
 
-from cskl_lab.util import LabError  # noqa: E402  pylint: disable=wrong-import-position
+from cskl_lab.installed import installed  # noqa: E402  pylint: disable=wrong-import-position
 
 # INBAND_TIER=vms: the same on QEMU/TCG VMs (a full kernel: Linux bonds, 802.1Q), for the VM part
 # of the change catalogue (make lab-change-catalogue-vms); the safe apply tests are the containers'.
@@ -122,50 +122,23 @@ class Scenario:
     def wait_reachable(self, host, seconds=60):
         """Whether ``host`` answers in-band on its lab address within ``seconds``."""
         deadline = time.monotonic() + seconds
-        while True:
-            try:
-                if self.reachable(host, HOSTS.index(host) + 1):
-                    return True
-            except LabError:    # an ssh that hung (a switch still sending to the port it learnt before)
-                pass
+        while not self.lab.answers_ssh(host):
             if time.monotonic() > deadline:
                 return False
             time.sleep(1)
+        return True
 
     def reachable(self, host, index):
-        proc = self.lab.ctl_exec(["ssh", "-i", str(self.lab.dir / "id_ed25519"), "-o", "StrictHostKeyChecking=no",
-                                  "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3",
-                                  f"root@{address(index)}", "hostname"], timeout=30)
-        return proc.returncode == 0 and proc.stdout.strip() == host
-
-
-# What each renderer's installer leaves: eth0 with the address, ADDRESS where it is static.
-INSTALLED = {
-    "netplan": """set -e; mkdir -p /etc/cloud/cloud.cfg.d
-cat > /etc/netplan/50-cloud-init.yaml <<EOF
-# This file is generated from information provided by the datasource.  Changes
-# to it will not persist across an instance reboot.
-network:
-    version: 2
-    ethernets:
-        eth0:
-            dhcp4: true
-EOF
-chmod 600 /etc/netplan/50-cloud-init.yaml; systemctl enable -q systemd-networkd; systemctl start systemd-networkd
-netplan apply""",
-    "ifupdown": """set -e; printf 'source /etc/network/interfaces.d/*\\nauto lo\\niface lo inet loopback\\n\\nauto eth0
-iface eth0 inet static\\n    address ADDRESS/24\\n' > /etc/network/interfaces; ifup eth0""",
-    "networkmanager": """set -e; systemctl enable -q NetworkManager; systemctl start NetworkManager
-nmcli connection add type ethernet ifname eth0 con-name 'Wired connection 1' ipv4.method auto ipv6.method disabled
-nmcli connection up 'Wired connection 1'""",
-}
+        """Whether ``host`` answers ssh on its lab address (number ``index`` of the lab plan)."""
+        assert address(index) == self.lab.host(host)["addresses"]["untagged_ipv4"], (host, index)
+        return self.lab.answers_ssh(host)
 
 
 def prepare(sc):
     """The hosts as their installers left them, reached in-band on eth0: netplan with cloud-init's
     DHCP, ifupdown with a static address, NetworkManager with a DHCP profile."""
     for index, host in enumerate(HOSTS, start=1):
-        sc.sh(host, INSTALLED[RENDERERS[host]].replace("ADDRESS", address(index)))
+        sc.sh(host, installed(RENDERERS[host], address(index)))
     deadline = time.monotonic() + (60 if TIER == "containers" else 600)   # TCG boots slowly under load
     for index, host in enumerate(HOSTS, start=1):
         while not sc.reachable(host, index):

@@ -30,7 +30,7 @@ import re
 
 import yaml
 
-from inband import ENV, HOSTS, INSTALLED, REPO, TIER, Scenario, address
+from inband import ENV, HOSTS, REPO, TIER, Scenario, address, installed
 
 # Everything the collection or an earlier test left, gone: the host as its installer left it,
 # without its address.
@@ -125,7 +125,7 @@ netplan apply
 """
 
 # What cloud-init leaves: the in-band lab's installer state.
-CLOUD_INIT_DHCP = INSTALLED["netplan"]
+CLOUD_INIT_DHCP = installed("netplan", "")
 
 OVS_DEVICES = ("eth0", "eth1", "eth2", "eth3", "cloudbr0", "cloudbr1", "cloudbr100")
 LINUX_DEVICES = ("eth0", "eth1", "eth2", "eth3", "bond0", "bond1", "bond100", "cloudbr0", "cloudbr1", "cloudbr100")
