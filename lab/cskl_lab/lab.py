@@ -68,6 +68,7 @@ SWITCH_BRIDGE = "swbr0"
 PEER_PORT = "peer0"
 MGMT_MAC = "52:54:00:c5:ff:fe"  # matched by the VM image's 10-cskl-mgmt0.link
 MAX_HOSTS = {"containers": 60, "vms": 8}
+INOTIFY_PER_CONTAINER = 16     # a host container's systemd, user manager, networkd, udev, NetworkManager (measured: about 8)
 
 # Addressing plan (RFC 5737 / RFC 3849 documentation ranges only).
 # The controller of an in-band lab, on the untagged segment.
@@ -319,8 +320,12 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
         """sshd in every container, for the lab's key (in-band labs reach containers over ssh)."""
         key = self._ssh_key()
         pub = key.with_suffix(".pub").read_text().strip()
+        # Lingering keeps root's user manager running: otherwise each ssh login starts it and each
+        # logout stops it, and in a container a stop can hang until systemd gives up on it, holding
+        # the next login (Ansible's next task) back for a minute or more.
         script = ("set -e; install -d -m 0700 /root/.ssh; printf '%s\n' \"$1\" > /root/.ssh/authorized_keys; "
-                  "chmod 0600 /root/.ssh/authorized_keys; ssh-keygen -A; systemctl enable --now ssh")
+                  "chmod 0600 /root/.ssh/authorized_keys; ssh-keygen -A; loginctl enable-linger root; "
+                  "systemctl enable --now ssh")
         for name in names:
             h = self.state["hosts"][name]
             podman("exec", h["container"], "sh", "-c", script, "sh", pub, timeout=60)
@@ -335,8 +340,36 @@ ip -6 addr replace {p['vlan_ipv6']}/64 dev peer{p['vlan']} nodad
             raise LabError(f"lab {self.id} is not in-band (bring it up with --inband)")
         return run(["ip", "netns", "exec", self.ctl_ns, *command], check=False, timeout=timeout, env=env)
 
+    def answers_ssh(self, name: str, timeout: int = 30) -> bool:
+        """Whether host ``name`` of an in-band lab answers ssh on its lab address, from the controller
+        namespace (an ssh that hangs, as one may while a switch still sends to the port it learnt
+        before, counts as no answer)."""
+        h = self.host(name)
+        try:
+            proc = self.ctl_exec(["ssh", "-i", str(self._ssh_key()), "-o", "StrictHostKeyChecking=no",
+                                  "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=3",
+                                  f"root@{h['addresses']['untagged_ipv4']}", "hostname"], timeout=timeout)
+        except LabError:
+            return False
+        return proc.returncode == 0 and proc.stdout.strip() == name
+
     # ----------------------------------------------------------------- containers
+    @staticmethod
+    def _inotify_room(containers: int) -> None:
+        """Every container's root is the machine's root (no user namespace), so all their systemds,
+        user managers, networkd, udev and NetworkManager share root's inotify instances: the
+        kernel's default of 128 runs out at about 15 containers, and then services in them fail
+        ("Too many open files") or hang (a user manager that cannot start holds an ssh login back
+        for a minute). Raise the limit (not a network setting; back to the default at the
+        machine's next boot) to what the lab needs."""
+        path = Path("/proc/sys/fs/inotify/max_user_instances")
+        wanted = 128 + INOTIFY_PER_CONTAINER * containers
+        if int(path.read_text()) < wanted:
+            path.write_text(f"{wanted}\n")
+            log(f"fs.inotify.max_user_instances raised to {wanted} for {containers} containers")
+
     def _containers_up(self, names: list[str], ref: str) -> None:
+        self._inotify_room(len(names) + 1)      # the peer is a container too
         for index, name in enumerate(names, start=1):
             container = self.container_name(name)
             if podman("container", "exists", container, check=False).returncode == 0:
