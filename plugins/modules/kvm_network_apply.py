@@ -86,9 +86,10 @@ description:
     back, and the change is handed to a transient systemd service that starts two seconds later, detached
     from the SSH session; the module returns at once, before the change can cut its connection, with the
     plan as its result (what a real run does - RV(files), RV(activated), the diff). When the apply is done the
-    host waits O(confirm_timeout) seconds for M(cloudstack_kvm.networking.kvm_network_snapshot) with
-    O(cloudstack_kvm.networking.kvm_network_snapshot#module:action=confirm), which reports what the apply did;
-    without it the host rolls the change back by itself. An apply that fails is rolled back at once, and the
+    host waits O(confirm_timeout) seconds for the confirmation - O(confirm) in this task, or
+    M(cloudstack_kvm.networking.kvm_network_snapshot) with
+    O(cloudstack_kvm.networking.kvm_network_snapshot#module:action=confirm) later - which reports what the apply
+    did; without it the host rolls the change back by itself. An apply that fails is rolled back at once, and the
     confirmation says why. RV(safe_apply) says what to confirm. See docs/safe-apply.md.
   - B(Consent.) A change that re-activates or reconciles (Open vSwitch, a drift repair in place) the
     interface holding the address Ansible connects through (the server side of C(SSH_CONNECTION), or
@@ -113,6 +114,9 @@ requirements:
 extends_documentation_fragment:
   - cloudstack_kvm.networking._attributes
 attributes:
+  action:
+    support: full
+    description: Has an action plugin, which confirms an armed change over a new connection (O(confirm)).
   check_mode:
     support: full
     details:
@@ -227,10 +231,54 @@ options:
     default: 10
   safe_apply:
     description:
-      - Apply the change under commit-confirm (see the description); the controller must confirm it with
-        M(cloudstack_kvm.networking.kvm_network_snapshot) within O(confirm_timeout). Needs systemd on the host.
+      - Apply the change under commit-confirm (see the description); the controller must confirm it within
+        O(confirm_timeout), with O(confirm) in this task or with M(cloudstack_kvm.networking.kvm_network_snapshot)
+        in a later one. Needs systemd on the host.
     type: bool
     default: false
+  confirm:
+    description:
+      - With O(safe_apply), confirm an armed change in this same task - the action plugin drops the connection,
+        gets a new one and runs M(cloudstack_kvm.networking.kvm_network_snapshot)'s O(cloudstack_kvm.networking.kvm_network_snapshot#module:action=confirm)
+        as soon as this host's change is live - and return its result as RV(confirmed). Omitted - no confirmation
+        here; the host rolls back unless a later task confirms.
+      - This is how to confirm a fleet. A confirmation in a task of its own starts only when every host of the
+        play has finished the apply task (the linear strategy), so the hosts applied first wait for the slowest
+        one, or for every batch of forks, while their confirmation timers run.
+      - A failed confirmation does not fail the task; RV(confirmed.failed) says so, with RV(confirmed.reason), and the
+        host rolls back by itself when its timer fires. The role C(cloudstack_kvm.networking.kvm_network) then
+        waits for that and fails the host saying what happened.
+      - Not in check mode.
+    type: dict
+    suboptions:
+      targets:
+        description:
+          - What the host must reach for the change to be kept, as kvm_network_snapshot's
+            O(cloudstack_kvm.networking.kvm_network_snapshot#module:targets). Empty - the new connection is the only proof.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          target:
+            description: Address or host name.
+            type: str
+            required: true
+          bridge:
+            description: The interface to ping through.
+            type: str
+          count:
+            description: How many pings; the target answers when one of them does.
+            type: int
+            default: 3
+      keep_snapshots:
+        description: How many finished snapshots the host keeps after the confirmation (default O(keep_snapshots)).
+        type: int
+      reconnect_timeout:
+        description:
+          - How long to keep trying to get a new connection (default O(confirm_timeout) - 10, at least 5), as
+            kvm_network_snapshot's O(cloudstack_kvm.networking.kvm_network_snapshot#module:reconnect_timeout); while
+            the host is still applying, the window starts again, up to O(apply_timeout) more.
+        type: int
   confirm_timeout:
     description: With O(safe_apply), seconds the host waits for the confirmation once the change is live (at least 1).
     type: int
@@ -364,6 +412,24 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     var: kvm_network_applied.activated
 
+# Commit-confirmed, and confirmed in the same task as soon as this host's change is live: the host
+# rolls back by itself unless the controller reaches it over a new connection and it pings its gateway.
+- name: Apply it safely
+  cloudstack_kvm.networking.kvm_network_apply:
+    renderer: "{{ kvm_network_rendered.renderer }}"
+    files: "{{ kvm_network_rendered.files }}"
+    owned: "{{ kvm_network_rendered.owned }}"
+    marker: "{{ kvm_network_rendered.marker }}"
+    ovs_state: "{{ kvm_network_rendered.ovs_state }}"
+    model: "{{ kvm_network | cloudstack_kvm.networking.kvm_network_validate(inventory_hostname) }}"
+    safe_apply: true
+    confirm_timeout: 120
+    confirm:
+      targets:
+        - {target: 198.51.100.1, bridge: cloudbr0}
+  register: kvm_network_applied
+  failed_when: kvm_network_applied.failed or kvm_network_applied.confirmed.failed | default(false)
+
 # Stage the files for a later maintenance window: write them, touch no link.
 - name: Write the configuration only
   cloudstack_kvm.networking.kvm_network_apply:
@@ -376,6 +442,37 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+confirmed:
+  description:
+    - The confirmation of an armed change (O(confirm)), as M(cloudstack_kvm.networking.kvm_network_snapshot)'s
+      O(cloudstack_kvm.networking.kvm_network_snapshot#module:action=confirm) returns it - RV(confirmed.snapshot),
+      RV(confirmed.applied), RV(confirmed.attempts), and when it failed RV(confirmed.failed), RV(confirmed.reason)
+      and RV(confirmed.msg).
+  returned: with O(confirm), when the change was armed (not in check mode)
+  type: dict
+  contains:
+    failed:
+      description: Whether the change could not be confirmed (the host rolls it back by itself).
+      type: bool
+    reason:
+      description: Why it failed, as kvm_network_snapshot's RV(cloudstack_kvm.networking.kvm_network_snapshot#module:reason).
+      type: str
+    msg:
+      description: What happened.
+      type: str
+    snapshot:
+      description: The snapshot, with its status (C(confirmed) when kept).
+      type: dict
+    applied:
+      description: What the detached apply did.
+      type: dict
+    attempts:
+      description: How many new connections the confirmation took.
+      type: int
+  sample:
+    changed: true
+    attempts: 2
+    snapshot: {id: 20261202T101500123456-4242, status: confirmed}
 read_back:
   description:
     - The pings of O(read_back.traffic) at the end of the call - C(traffic), one result per target (C(item),
@@ -630,6 +727,11 @@ def argument_spec():
         lock_timeout=dict(type='int', default=60),
         connection_address=dict(type='str'),
         allow_disruptive=dict(type='bool', default=False),
+        confirm=dict(type='dict', options=dict(
+            targets=probe.targets_argument_spec(bridge_required=False),
+            keep_snapshots=dict(type='int'),
+            reconnect_timeout=dict(type='int'),
+        )),
         read_back=dict(type='dict', options=dict(
             ovs=dict(type='str', default='auto', choices=['auto', 'true', 'false']),
             ovs_timeout=dict(type='int', default=5),

@@ -95,7 +95,7 @@ def test_2_a_broken_apply_is_a_failed_event_with_the_rollback_message(jobs):
     # The confirmation fails (the block's rescue takes it), then the rescue fails the host with
     # what happened: AWX shows both as failed events of that host.
     assert set(e["host"] for e in failures) == {BROKEN}, failures
-    assert failures[0]["task"].startswith("Reach the host over a new connection"), failures
+    assert failures[0]["task"] == "Fail when the change could not be confirmed", failures
     msg = failures[-1]["msg"] or ""
     assert f"host {BROKEN}: the network change was not confirmed" in msg, msg
     assert "rolled back by itself" in msg and "reachable again on its old network" in msg, msg

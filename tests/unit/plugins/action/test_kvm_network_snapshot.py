@@ -14,6 +14,7 @@ from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 
 from ansible_collections.cloudstack_kvm.networking.plugins.action import kvm_network_snapshot as action_mod
+from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _confirmation as confirmation_mod
 
 CONFIRMED = {'changed': True, 'snapshot': {'id': 's1', 'status': 'confirmed'}, 'pruned': [], 'units': []}
 
@@ -56,7 +57,7 @@ def run(args, answers, check_mode=False, attempt_cost=0.0):
     removed = []
     with mock.patch.object(action, '_execute_module', execute_module), \
             mock.patch.object(action, '_remove_tmp_path', removed.append), \
-            mock.patch.object(action_mod, 'time', clock):
+            mock.patch.object(confirmation_mod, 'time', clock):
         result = action.run(task_vars={'inventory_hostname': 'kvm1'})
     connection.removed = removed
     return result, calls, connection
@@ -159,5 +160,5 @@ def test_confirms_with_the_default_deadline_and_ssh_keepalives():
     args = {'action': 'confirm', 'id': 's1'}
     result, calls, connection = run(args, [CONFIRMED])
     assert not result.get('failed')
-    assert calls[0][1]['reconnect_timeout'] == action_mod.DEFAULT_RECONNECT
-    connection.set_option.assert_called_once_with('ssh_extra_args', action_mod.KEEPALIVE)
+    assert calls[0][1]['reconnect_timeout'] == confirmation_mod.DEFAULT_RECONNECT
+    connection.set_option.assert_called_once_with('ssh_extra_args', confirmation_mod.KEEPALIVE)
