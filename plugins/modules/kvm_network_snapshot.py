@@ -19,8 +19,10 @@ description:
     rows) in a snapshot on the host, arms a systemd timer that rolls the change back, and applies it. This
     module is the other half of that commit-confirm.
   - O(action=confirm) - the action plugin drops the connection and gets a new one (the proof that the
-    controller still reaches the host), asking again while the host cannot be reached or is still applying
-    the change, for up to O(reconnect_timeout) seconds. Then the host pings each of O(targets); when all
+    controller still reaches the host; only a connection made after the change went live counts), asking
+    again while the host cannot be reached or is still applying the change, for up to O(reconnect_timeout)
+    seconds. M(cloudstack_kvm.networking.kvm_network_apply) does the same in its own task with its
+    O(cloudstack_kvm.networking.kvm_network_apply#module:confirm) option. Then the host pings each of O(targets); when all
     answer, the rollback timers are stopped, the snapshot is confirmed and RV(applied) holds what the apply
     did; when one does not, the host rolls back at once (detached from the connection) and the module
     fails saying which target did not answer and what was restored. A confirmation that comes after the host
@@ -100,8 +102,11 @@ options:
     description:
       - With O(action=confirm), how long the call waits on the host for a change that is still being applied
         before it answers C(pending) (and the controller asks again over a new connection). The host watches
-        the apply's status itself, so the change is confirmed as soon as it is live, and a slow host is not
-        kept busy by a new connection and module start every second.
+        the apply's status itself and answers as soon as the change is live, so a slow host is not kept busy by
+        a new connection and module start every second.
+      - A call whose connection was made before the change went live (the host dates it by its sshd process)
+        never confirms - such a connection proves nothing, as a change that took away the address Ansible
+        connects to leaves it standing - it answers C(pending), and the next connection confirms.
       - V(0) answers at once.
     type: int
     default: 15

@@ -304,9 +304,43 @@ def _wait_while_armed(snap, seconds):
     return snap
 
 
+def connection_made_at(proc='/proc', pid=None):
+    """When the connection this call came over was made (seconds since the epoch): the start of the
+    nearest sshd ancestor, the process OpenSSH runs for each connection (its multiplexed sessions,
+    Ansible's ControlPersist ones too, share it). None when the call did not come over ssh."""
+    try:
+        with open(os.path.join(proc, 'stat')) as fh:
+            booted = next(int(line.split()[1]) for line in fh if line.startswith('btime '))
+        ticks = float(os.sysconf('SC_CLK_TCK'))
+        pid = pid or os.getpid()
+        for dummy in range(64):    # at most so many parents: a loop in /proc cannot hold the call
+            with open(os.path.join(proc, str(pid), 'stat')) as fh:
+                stat = fh.read()
+            name, fields = stat[stat.index('(') + 1:stat.rindex(')')], stat[stat.rindex(')') + 2:].split()
+            if name in ('sshd', 'sshd-session'):
+                return booted + int(fields[19]) / ticks      # field 22, starttime, in clock ticks since boot
+            pid = int(fields[1])
+            if pid <= 1:
+                return None
+    except (IOError, OSError, ValueError, IndexError, StopIteration):
+        return None
+    return None
+
+
+def _live_at(snap):
+    """When the change went live (its ``applied`` status)."""
+    return next((h['at'] for h in reversed(snap.manifest.get('history', [])) if h.get('status') == 'applied'), None)
+
+
 def confirm(module, snap, targets, keep, wait=0):
     """Confirm ``snap`` when every target answers; otherwise roll back now. Returns the result:
-    ``pending`` (nothing done) while the change is still being applied after ``wait`` seconds."""
+    ``pending`` (nothing done) while the change is still being applied after ``wait`` seconds, and
+    when this call's connection was made before the change went live: such a connection proves
+    nothing (a change that removed the address Ansible connects to leaves it standing), so the
+    controller must ask again over a new one."""
+    made = connection_made_at()
+    if made is None:        # not over ssh: the call itself must come after the change
+        made = time.time()
     runner = Runner(module)
     _wait_while_armed(snap, wait)
     if snap.status == 'armed':
@@ -314,6 +348,11 @@ def confirm(module, snap, targets, keep, wait=0):
                 'msg': 'snapshot %s: the change is still being applied' % snap.id}
     if snap.status != 'applied':
         raise _not_waiting(snap)
+    live = _live_at(snap)
+    if live is not None and made < live:
+        return {'changed': False, 'pending': True, 'snapshot': snap.summary(),
+                'msg': 'snapshot %s: the change is live, but this connection was made before it was; a new '
+                       'connection must prove the host is still reachable' % snap.id}
     failed = [r['reason'] for r in probe.probes(module, targets) if not r['answered']]
     lock = snap.lock()
     try:

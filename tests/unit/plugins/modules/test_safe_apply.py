@@ -102,6 +102,10 @@ class SafeHost(HostFake):
         return [c['argv'] for c in self.calls if os.path.basename(c['argv'][0]) in ('systemd-run', 'systemctl')]
 
 
+# The real one (conftest.py makes every call here look made now, whatever runs pytest).
+DATED_BY_SSHD = safe.connection_made_at
+
+
 def live(fake, state=CONVERGED):
     links, addrs, routes = state
     for argv, out in zip(IP_READS, (links, addrs, routes, '[]')):
@@ -350,9 +354,10 @@ def test_a_confirmation_while_the_change_is_being_applied_is_pending(debian):
     assert confirmed['applied']['activated']['commands'] == [list(a) for a in FIRST_APPLY]
 
 
-def test_a_confirmation_waits_on_the_host_for_the_apply_and_confirms_as_soon_as_it_is_live(debian, monkeypatch):
+def test_a_confirmation_waits_on_the_host_for_the_apply_then_asks_for_a_new_connection(debian, monkeypatch):
     """pending_wait: the call watches the apply's status on the host instead of answering pending
-    at once; the apply finishing during the wait is confirmed by that same call."""
+    at once; once the change is live it answers pending again, as its connection was made before
+    the change and proves nothing, and the next call (a new connection) confirms."""
     result, fake = handed_over(debian)
     sid = result['safe_apply']['id']
     looks = []
@@ -362,11 +367,55 @@ def test_a_confirmation_waits_on_the_host_for_the_apply_and_confirms_as_soon_as_
         if len(looks) == 3:       # the apply ends while the confirmation waits
             assert fake.fire('apply') == 0
     monkeypatch.setattr(safe.time, 'sleep', apply_meanwhile)
+    monkeypatch.setattr(safe, 'connection_made_at', time.time)
+    waited = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                             'targets': [{'target': '198.51.100.254'}]}, fake)
+    assert waited['pending'] is True and 'this connection was made before it was' in waited['msg'], waited
+    assert looks == [safe.PENDING_POLL] * 3 and manifest(debian, sid)['status'] == 'applied'
+    assert [a for a in fake.argvs if a[0] == PING] == [], 'nothing is proven over the old connection'
     fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.254'], stdout='3 received')
     confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
                                                 'targets': [{'target': '198.51.100.254'}]}, fake)
-    assert confirmed['snapshot']['status'] == 'confirmed' and len(looks) == 3
-    assert looks == [safe.PENDING_POLL] * 3
+    assert confirmed['snapshot']['status'] == 'confirmed'
+
+
+def test_a_connection_made_before_the_change_went_live_never_confirms_it(debian, monkeypatch):
+    """A change that takes away the address Ansible connects to leaves an ssh connection made
+    before it standing (on the host's side): only a connection made after the change proves the
+    controller still reaches the host."""
+    result, fake = handed_over(debian)
+    sid = result['safe_apply']['id']
+    before = time.time() - 1
+    assert fake.fire('apply') == 0
+    monkeypatch.setattr(safe, 'connection_made_at', lambda: before)
+    old = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian), 'targets': []}, fake)
+    assert old['pending'] is True and old['changed'] is False and manifest(debian, sid)['status'] == 'applied'
+    monkeypatch.setattr(safe, 'connection_made_at', time.time)
+    new = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian), 'targets': []}, fake)
+    assert new['snapshot']['status'] == 'confirmed'
+
+
+def fake_proc(root, chain, btime=1796600000, ticks=100):
+    """/proc with ``chain`` [(pid, name, parent, start ticks)], the first the calling process."""
+    (root / 'stat').write_text('cpu  1 2 3\nbtime %d\nprocesses 9\n' % btime)
+    for pid, name, parent, start in chain:
+        (root / str(pid)).mkdir()
+        fields = ['S', str(parent)] + ['0'] * 17 + [str(start)] + ['0'] * 30
+        (root / str(pid) / 'stat').write_text('%d (%s) %s\n' % (pid, name, ' '.join(fields)))
+    return chain[0][0]
+
+
+@pytest.mark.parametrize('daemon', ['sshd', 'sshd-session'])
+def test_the_connection_is_dated_by_its_sshd_process(tmp_path, daemon):
+    pid = fake_proc(tmp_path, [(300, 'python3', 200, 9000), (200, 'sh', 150, 8990), (150, daemon, 100, 5050),
+                               (100, daemon, 1, 5000), (1, 'systemd', 0, 1)])
+    assert DATED_BY_SSHD(str(tmp_path), pid) == 1796600000 + 50.5, 'the nearest sshd: this connection'
+
+
+def test_a_call_not_over_ssh_has_no_connection_time(tmp_path):
+    pid = fake_proc(tmp_path, [(300, 'python3 (x)', 200, 9000), (200, 'conmon', 1, 100), (1, 'systemd', 0, 1)])
+    assert DATED_BY_SSHD(str(tmp_path), pid) is None
+    assert DATED_BY_SSHD(str(tmp_path / 'missing'), pid) is None
 
 
 def test_a_confirmation_answers_pending_when_the_apply_outlasts_its_wait(debian, monkeypatch):
