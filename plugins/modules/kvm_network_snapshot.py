@@ -104,9 +104,11 @@ options:
         before it answers C(pending) (and the controller asks again over a new connection). The host watches
         the apply's status itself and answers as soon as the change is live, so a slow host is not kept busy by
         a new connection and module start every second.
-      - A call whose connection was made before the change went live (the host dates it by its sshd process)
+      - A call whose ssh connection was made before the change went live (the host dates it by its sshd process)
         never confirms - such a connection proves nothing, as a change that took away the address Ansible
-        connects to leaves it standing - it answers C(pending), and the next connection confirms.
+        connects to leaves it standing - it answers C(pending), and the next connection confirms. A connection
+        that does not cross the host's network (podman, local) proves nothing either way; there the waiting call
+        confirms.
       - V(0) answers at once.
     type: int
     default: 15

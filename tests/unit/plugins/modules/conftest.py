@@ -11,6 +11,7 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._confirm
 
 @pytest.fixture(autouse=True)
 def _confirmations_not_over_ssh(monkeypatch):
-    """A confirmation in these tests is a call made now (as over podman or a local connection),
-    whether or not pytest itself runs under an ssh login (whose sshd would date it earlier)."""
+    """A confirmation in these tests comes as over podman or a local connection (no sshd), whether
+    or not pytest itself runs under an ssh login (whose sshd would date it); the tests of the ssh
+    case set the connection's time themselves."""
     monkeypatch.setattr(safe, 'connection_made_at', lambda *args, **kwargs: None)

@@ -380,6 +380,24 @@ def test_a_confirmation_waits_on_the_host_for_the_apply_then_asks_for_a_new_conn
     assert confirmed['snapshot']['status'] == 'confirmed'
 
 
+def test_not_over_ssh_the_waiting_call_confirms_as_soon_as_the_change_is_live(debian, monkeypatch):
+    """Over podman or a local connection (no sshd: conftest.py) the connection does not cross the
+    network the change touches: the call that waited on the host for the apply confirms it."""
+    result, fake = handed_over(debian)
+    sid = result['safe_apply']['id']
+    looks = []
+
+    def apply_meanwhile(seconds):
+        looks.append(seconds)
+        if len(looks) == 3:
+            assert fake.fire('apply') == 0
+    monkeypatch.setattr(safe.time, 'sleep', apply_meanwhile)
+    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.254'], stdout='3 received')
+    confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                                'targets': [{'target': '198.51.100.254'}]}, fake)
+    assert confirmed['snapshot']['status'] == 'confirmed' and len(looks) == 3
+
+
 def test_a_connection_made_before_the_change_went_live_never_confirms_it(debian, monkeypatch):
     """A change that takes away the address Ansible connects to leaves an ssh connection made
     before it standing (on the host's side): only a connection made after the change proves the
