@@ -233,17 +233,6 @@ applied:
     RV(cloudstack_kvm.networking.kvm_network_apply#module:activated), ...; without the diff).
   returned: with O(action=confirm), when the host applied the change (also when the apply failed)
   type: dict
-pending:
-  description:
-    - The module's answer to one connection when it did not confirm yet - the change is still being applied, or
-      (with RV(live)) it is live but this connection was made before it was. The action plugin then asks again
-      over a new connection; the task never ends with it.
-  returned: from the module, with O(action=confirm), when it did not confirm yet
-  type: bool
-live:
-  description: With RV(pending), the change is live and only a new connection is needed (the next one is made at once).
-  returned: with RV(pending), when the change is live
-  type: bool
 attempts:
   description: How many connections the confirmation took (see O(reconnect_timeout)).
   returned: with O(action=confirm)

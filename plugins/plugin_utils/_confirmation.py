@@ -114,8 +114,6 @@ class Confirmation(object):
                     pending = answer
                     deadline = max(deadline, min(time.monotonic() + float(reconnect), latest))
                 display.vvv('kvm_network confirmation: attempt %d: %s' % (attempts, answer.get('msg')))
-                if answer.get('live') and time.monotonic() < deadline:
-                    continue    # live now, over a connection made before: a new one at once
                 if time.monotonic() + RETRY_SLEEP >= deadline:
                     break
                 time.sleep(RETRY_SLEEP)

@@ -350,7 +350,7 @@ def confirm(module, snap, targets, keep, wait=0):
         raise _not_waiting(snap)
     live = _live_at(snap)
     if made is not None and live is not None and made < live:
-        return {'changed': False, 'pending': True, 'live': True, 'snapshot': snap.summary(),
+        return {'changed': False, 'pending': True, 'snapshot': snap.summary(),
                 'msg': 'snapshot %s: the change is live, but this connection was made before it was; a new '
                        'connection must prove the host is still reachable' % snap.id}
     failed = [r['reason'] for r in probe.probes(module, targets) if not r['answered']]

@@ -24,7 +24,7 @@ CONFIRMED = {'changed': True, 'snapshot': {'id': 's1', 'status': 'confirmed'}, '
 TARGETS = [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}]
 
 
-def run(args, answers, check_mode=False, clock=None):
+def run(args, answers, check_mode=False):
     """The action with ``args``; ``answers``: what each module call returns (or raises) in turn.
     Returns (result, [(module, args, connection resets before the call)], connection)."""
     task = Task()
@@ -44,7 +44,7 @@ def run(args, answers, check_mode=False, clock=None):
         return dict(answer)
     with mock.patch.object(action, '_execute_module', execute_module), \
             mock.patch.object(action, '_remove_tmp_path', lambda path: None), \
-            mock.patch.object(confirmation_mod, 'time', clock or Clock()):
+            mock.patch.object(confirmation_mod, 'time', Clock()):
         result = action.run(task_vars={'inventory_hostname': 'kvm1'})
     return result, calls, connection
 
@@ -95,14 +95,3 @@ def test_no_confirmation_without_the_option_in_check_mode_or_when_nothing_was_ar
         result, calls, connection = run(args, answers, check_mode=check)
         assert [c[0] for c in calls] == [APPLY] and 'confirmed' not in result, (args, check)
         assert connection.reset.call_count == 0
-
-
-def test_a_connection_older_than_the_change_is_replaced_at_once():
-    """The host answers pending with ``live`` when the change went live after this connection was
-    made: the next connection is made at once (no retry sleep), and it confirms."""
-    stale = {'changed': False, 'pending': True, 'live': True, 'msg': 'made before it was'}
-    clock = Clock()
-    result, calls = run(apply_args(), [ARMED, stale, CONFIRMED], clock=clock)[:2]
-    assert [c[0] for c in calls] == [APPLY, SNAPSHOT, SNAPSHOT] and [c[2] for c in calls] == [0, 1, 2]
-    assert clock.now == 1000.0, 'no sleep between the two connections'
-    assert result['confirmed']['snapshot']['status'] == 'confirmed' and result['confirmed']['attempts'] == 2
