@@ -18,7 +18,8 @@ cloudbr0, cloudbr1 and a VLAN 100 bridge). Every host's confirmation timer is TI
             and an Open vSwitch host) whose models cut them off: cloudbr0 moved to eth3, whose
             switch port is down (netplan, Open vSwitch), or the management address mistyped
             (NetworkManager). The lab peer pings every host every PING_INTERVAL s throughout.
-            Each broken host rolls itself back when its timer fires and answers again; every
+            Each broken host rolls itself back (at once when its own pings right after the change
+            fail, else when its timer fires) and answers again; every
             other host reports changed=0, failed=0, no ping lost, no new snapshot, its bridges'
             ifindex unchanged.
   verify    verify.yml with the good models on every host: the healed hosts are as they were.
@@ -259,8 +260,10 @@ class Fleet:
             last = snaps[-1] if snaps else {}
             history = dict((h["status"], h) for h in last.get("history", []))
             p.check(last.get("status") == "rolled_back", f"broken: {host}'s last snapshot is {last.get('status')}")
-            applied = history.get("applied", history.get("armed", {})).get("at")
             rolled = history.get("rolled_back", {})
+            # When the change went live: "applied" (it then waited for its confirmation), or the
+            # rollback's own live_at (the host's pings failed before it ever waited).
+            applied = rolled.get("live_at") or history.get("applied", history.get("armed", {})).get("at")
             fired = rolled.get("started", rolled.get("at"))
             started = round(fired - applied, 1) if fired and applied else None
             p.check(started is not None and started <= self.timer + 10,

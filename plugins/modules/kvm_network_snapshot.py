@@ -219,7 +219,8 @@ pruned:
   type: list
   elements: str
 reason:
-  description: Why a confirmation failed - C(targets) (a target did not answer; the host rolled back at once),
+  description: Why a confirmation failed - C(targets) (a target did not answer, to the confirmation or to the host's
+    own pings right after the change; the host rolled back at once),
     C(late) (the host had rolled back already, the confirmation came after its timeout), C(apply_failed)
     (the change failed on the host, which rolled back at once; C(msg) has the apply's error), C(unreachable)
     (no new connection within O(reconnect_timeout); the host rolls back when its timer fires), C(pending)

@@ -177,11 +177,15 @@ def last_changes(snapshots):
     """``(last apply, last rollback)`` as text from kvm_network_snapshot's ``list``."""
     applied = rolled = ''
     for snap in snapshots or []:
-        history = dict((h.get('status'), h.get('at')) for h in snap.get('history') or [])
-        if 'applied' in history:
-            applied = '%s (%s, %s)' % (_when(history['applied']), snap.get('id'), snap.get('status'))
-        if 'rolled_back' in history:
-            rolled = '%s (%s)' % (_when(history['rolled_back']), snap.get('id'))
+        history = dict((h.get('status'), h) for h in snap.get('history') or [])
+        rolled_back = history.get('rolled_back') or {}
+        # Live: "applied" (it waited for its confirmation), or a rollback's live_at (the host's own
+        # pings failed right after the change, before it ever waited).
+        live = (history.get('applied') or {}).get('at') or rolled_back.get('live_at')
+        if live:
+            applied = '%s (%s, %s)' % (_when(live), snap.get('id'), snap.get('status'))
+        if rolled_back:
+            rolled = '%s (%s)' % (_when(rolled_back.get('at')), snap.get('id'))
     return applied, rolled
 
 

@@ -17,6 +17,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "lab"))
+sys.path.insert(0, str(REPO / "bench"))
 
 from cskl_lab.installed import installed  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -33,6 +34,7 @@ HOSTS = tuple(RENDERERS)
 # kvm_network_confirm_timeout for these tests (TCG needs longer to reconnect and ping)
 TIMER = 30 if TIER == "containers" else 90
 APPLY_TIMEOUT = 300  # kvm_network_apply's apply_timeout default (the watchdog's share before the apply ends)
+SETTLE_WAIT = 10  # plugins/module_utils/_base/probe.py: how long a host's own ping waits after a change
 KEEP = 2
 STATE = "/var/lib/cloudstack-kvm/safe-apply"
 ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",

@@ -4,6 +4,7 @@ controller's validation (so a broken host is cut off by the network, never refus
 controller), how each broken model differs from the good one, and what ``measured`` reports for
 real processes."""
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "lab"))
 
 import fleet_load  # noqa: E402  pylint: disable=wrong-import-position
-from measure import measured  # noqa: E402  pylint: disable=wrong-import-position
+from measure import kill_tree, measured, process_tree  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._front_door import validate  # noqa: E402
 
@@ -72,3 +73,29 @@ def test_measured_kills_a_run_past_its_timeout(tmp_path):
     run = measured(["sh", "-c", "sleep 30 & wait"], None, tmp_path / "log", tmp_path, timeout=1)
     assert run["rc"] == -9
     assert time.monotonic() - started < 10
+
+
+def test_kill_tree_reaches_a_child_in_a_session_of_its_own(tmp_path):
+    """As ansible-playbook's workers (os.setsid): killing the process group would leave it running."""
+    pidfile = tmp_path / "pid"
+    proc = subprocess.Popen(["sh", "-c", f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 60' & sleep 60 & wait"],
+                            start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not (pidfile.exists() and pidfile.read_text().strip()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    own_session = int(pidfile.read_text())
+    assert own_session in process_tree(proc.pid)
+    kill_tree(proc.pid)
+    assert proc.wait(timeout=10) == -9
+    deadline = time.monotonic() + 10
+    while running(own_session):
+        assert time.monotonic() < deadline, "the child in its own session is still running"
+        time.sleep(0.05)
+
+
+def running(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -9,13 +9,15 @@ confirmation and verify alike, and a plain-words account of what did not answer.
 ``probe(module, target, bridge, count)`` returns a dict in the shape of an
 ``ansible.builtin.command`` loop item (``item``, ``rc``, ``stdout_lines``, ``stderr_lines``) with
 ``answered`` and ``reason`` added: "none of 3 pings answered", "cloudbr9 does not exist on the
-host", never a raw tool string.
+host", never a raw tool string. ``first_answer(module, target, bridge, within)`` gives a target that
+long to answer once, for a host checking itself right after a change.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import time
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import SBIN_DIRS
@@ -23,6 +25,9 @@ from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common 
 # Seconds ping waits for each answer: with -c N a silent target costs about N * PING_WAIT.
 PING_WAIT = 2
 DEFAULT_COUNT = 3
+# Seconds a target gets to answer right after a change: a bridge may still be settling (its
+# address, its uplink's carrier, a bond's negotiation) when the host first pings through it.
+SETTLE_WAIT = 10
 # An address or a host name: nothing ping could take for an option.
 TARGET_RE = re.compile(r'^[A-Za-z0-9:.%_][A-Za-z0-9:.%_-]*$')
 _SUMMARY_RE = re.compile(r'(\d+) packets transmitted, (\d+) (?:packets )?received')
@@ -37,8 +42,13 @@ _REASONS = (
 )
 
 
-def ping_argv(ping, target, bridge=None, count=DEFAULT_COUNT):
-    argv = [ping, '-n', '-c', str(count), '-W', str(PING_WAIT)]
+def ping_argv(ping, target, bridge=None, count=DEFAULT_COUNT, within=None):
+    """``count`` pings, each waited for PING_WAIT s; or, with ``within``, one ping a second until
+    the first answer or ``within`` seconds (ping's own deadline)."""
+    if within is None:
+        argv = [ping, '-n', '-c', str(count), '-W', str(PING_WAIT)]
+    else:
+        argv = [ping, '-n', '-c', '1', '-w', str(within)]
     if bridge:
         argv += ['-I', bridge]
     return argv + [target]
@@ -64,17 +74,43 @@ def reason(rc, out, err, target, bridge=None, count=DEFAULT_COUNT):
 
 def probe(module, target, bridge=None, count=DEFAULT_COUNT, ping=None):
     """One target pinged (``ping``: the binary, found once by the caller for many targets)."""
-    item = {'target': target, 'bridge': bridge, 'count': count}
     ping = ping or find_ping(module)
     if ping is None:
-        return {'item': item, 'rc': 127, 'stdout_lines': [], 'stderr_lines': [], 'answered': False,
-                'reason': 'ping is not installed on the host (iputils-ping on Debian/Ubuntu, iputils on EL)',
-                'msg': 'ping was not found on the host'}
+        return _no_ping(target, bridge, count)
     # ping bounds itself: -c count answers waited for -W seconds each.
     rc, out, err = command.run(module, ping_argv(ping, target, bridge, count), timeout=None)
-    why = reason(rc, out, err, target, bridge, count)
+    return _probed({'target': target, 'bridge': bridge, 'count': count}, rc, out, err)
+
+
+def first_answer(module, target, bridge=None, within=SETTLE_WAIT, ping=None):
+    """One target given ``within`` seconds to answer once (the same result as ``probe``). ping
+    stops at the first answer, so a target that answers costs a round trip; an error that ends
+    ping early (the bridge has no address yet) is tried again until the time is up."""
+    ping = ping or find_ping(module)
+    if ping is None:
+        return _no_ping(target, bridge, 1)
+    deadline = time.monotonic() + within
+    while True:
+        left = max(1, int(round(deadline - time.monotonic())))
+        rc, out, err = command.run(module, ping_argv(ping, target, bridge, within=left), timeout=None)
+        # rc 0: answered; rc 1: silent until ping's deadline; anything else ended ping early.
+        if rc in (0, 1) or time.monotonic() + 1 >= deadline:
+            break
+        time.sleep(1)
+    return _probed({'target': target, 'bridge': bridge, 'within': within}, rc, out, err)
+
+
+def _probed(item, rc, out, err):
+    why = reason(rc, out, err, item['target'], item['bridge'])
     return {'item': item, 'rc': rc, 'stdout_lines': out.splitlines(), 'stderr_lines': err.splitlines(),
             'answered': rc == 0, 'reason': why}
+
+
+def _no_ping(target, bridge, count):
+    return {'item': {'target': target, 'bridge': bridge, 'count': count}, 'rc': 127, 'stdout_lines': [],
+            'stderr_lines': [], 'answered': False,
+            'reason': 'ping is not installed on the host (iputils-ping on Debian/Ubuntu, iputils on EL)',
+            'msg': 'ping was not found on the host'}
 
 
 def find_ping(module):

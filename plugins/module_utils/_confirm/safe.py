@@ -276,7 +276,7 @@ def _not_waiting(snap):
     if status == 'rolled_back' and outcome.get('failed'):
         return ModuleFailure('%s. Nothing of the change was kept: the host rolled back to snapshot %s (%s)' % (
             (outcome.get('msg') or 'the apply failed').rstrip('. '), snap.id, describe(snap.read_json('rollback.json'))),
-            snapshot=snap.summary(), rollback=snap.read_json('rollback.json'), reason='apply_failed',
+            snapshot=snap.summary(), rollback=snap.read_json('rollback.json'), reason=outcome.get('reason') or 'apply_failed',
             applied=dict((k, v) for k, v in outcome.items() if k not in ('failed', 'msg', 'warnings', 'diff')))
     return ModuleFailure('snapshot %s is %s, not waiting for a confirmation%s' % (
         snap.id, status, ': the host rolled back before the confirmation came (raise '
@@ -380,6 +380,18 @@ def confirm(module, snap, targets, keep, wait=0):
 
 # --- what systemd runs -----------------------------------------------------------------------------
 
+def _first_target_not_answering(module, params):
+    """Why the first confirmation target (kvm_network_apply's ``confirm.targets``) that does not
+    answer the host right after the change did not ('' when all answered). Each gets
+    probe.SETTLE_WAIT seconds, the change may still be settling; the first silent one decides."""
+    ping = probe.find_ping(module)
+    for target in (params.get('confirm') or {}).get('targets') or []:
+        answer = probe.first_answer(module, target['target'], target.get('bridge'), ping=ping)
+        if not answer['answered']:
+            return answer['reason']
+    return ''
+
+
 def _apply(snap):
     params = snap.read_json('params.json')
     module = HostModule(params)
@@ -389,9 +401,19 @@ def _apply(snap):
     except Exception as exc:  # pylint: disable=broad-except  # recorded for the confirmation, then rolled back
         result = whole_host.failure(exc) or {'msg': 'the apply failed: %s\n%s' % (exc, traceback.format_exc())}
         result['failed'] = True
+    live_at = time.time()
+    if not result.get('failed'):
+        # The host's own proof first: a change after which it cannot reach its confirmation targets
+        # is put back now, not when the timer fires (the controller's confirmation pings them again).
+        unreachable = _first_target_not_answering(module, params)
+        if unreachable:
+            result.update(failed=True, reason='targets', msg='after the change the host could not reach its '
+                          'confirmation targets (%s)' % unreachable)
     snap.write_json('result.json', result)
     if result.get('failed'):
         # Nothing half-applied waits for a timer: put everything back now.
+        if result.get('reason') == 'targets':
+            return _rollback(snap, cause='its confirmation targets did not answer', from_apply=True, live_at=live_at)
         return _rollback(snap, cause='the apply failed', from_apply=True,
                          nothing_applied=bool(result.get('nothing_applied')))
     runner = Runner(module)
@@ -421,11 +443,12 @@ def _held(snap):
         lock.close()
 
 
-def _rollback(snap, undo=False, cause=None, from_apply=False, nothing_applied=False):
+def _rollback(snap, undo=False, cause=None, from_apply=False, nothing_applied=False, live_at=None):
     """The timers' rollback (of a change not confirmed), or with ``undo`` the on-demand one (of a
     confirmed change); ``from_apply``: run by the apply service itself, which must not stop itself;
     ``nothing_applied``: the apply failed before changing the network (a ``netplan generate`` that
-    refused the files), so only files go back and nothing is re-activated."""
+    refused the files), so only files go back and nothing is re-activated; ``live_at``: when the
+    change went live, for a rollback the host's own pings started (kept in the history)."""
     with _held(snap) as (params, module):
         if snap.status == 'rolled_back' or (snap.status == 'confirmed' and not undo):
             return 0
@@ -437,7 +460,7 @@ def _rollback(snap, undo=False, cause=None, from_apply=False, nothing_applied=Fa
         report = rollback.files_only() if nothing_applied else rollback.execute()
         report['nothing_applied'] = nothing_applied
         snap.write_json('rollback.json', report)
-        details = {'cause': cause} if cause else {}
+        details = dict((k, v) for k, v in (('cause', cause), ('live_at', live_at)) if v)
         snap.set_status('rolled_back', errors=report['errors'], on_demand=undo, started=started, **details)
         units.stop('watchdog', 'confirm')
         snap.drop_runtime()

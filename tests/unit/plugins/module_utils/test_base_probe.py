@@ -67,3 +67,53 @@ def test_without_a_bridge_and_without_ping():
     assert probe.probe(Module(fake), '198.51.100.1', count=1)['reason'] == 'none of 1 pings to 198.51.100.1 answered'
     missing = probe.probe(Module(FakeRunCommand(), ping=None), '198.51.100.1')
     assert missing['answered'] is False and missing['reason'].startswith('ping is not installed on the host')
+
+
+class Clock(object):
+    """time for probe.first_answer: only its sleeps move it on (each early ping error is instant)."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_first_answer_stops_at_the_first_answer():
+    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-w', '10', '-I', 'cloudbr0', '198.51.100.254'],
+                                   rc=0, stdout=ANSWERED.replace('3 packets transmitted', '1 packets transmitted'))
+    result = probe.first_answer(Module(fake), '198.51.100.254', 'cloudbr0')
+    assert result['answered'] is True and result['reason'] == ''
+    assert result['item'] == {'target': '198.51.100.254', 'bridge': 'cloudbr0', 'within': 10}
+
+
+def test_first_answer_retries_an_early_error_until_its_time_is_up(monkeypatch):
+    """The bridge has no address yet: ping ends at once (rc 2), is tried again each second with what
+    is left of the time, then a silent target ends ping at its own deadline (rc 1) and that is final."""
+    clock = Clock()
+    monkeypatch.setattr(probe, 'time', clock)
+    argv = ['/usr/bin/ping', '-n', '-c', '1', '-w', '{0}', '-I', 'cloudbr0', '198.51.100.254']
+    early = 'ping: bind: Cannot assign requested address\n'
+    fake = (FakeRunCommand()
+            .expect(argv=[a.format(10) for a in argv], rc=2, stderr=early)
+            .expect(argv=[a.format(9) for a in argv], rc=2, stderr=early)
+            .expect(argv=[a.format(8) for a in argv], rc=1, stdout=SILENT.replace('3 packets', '8 packets')))
+    result = probe.first_answer(Module(fake), '198.51.100.254', 'cloudbr0')
+    assert result['answered'] is False and result['reason'] == 'none of 8 pings to 198.51.100.254 through cloudbr0 answered'
+    assert clock.now == 102.0
+
+
+def test_first_answer_gives_up_on_an_early_error_when_the_time_is_up(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(probe, 'time', clock)
+    fake = FakeRunCommand()
+    for left in (2, 1):
+        fake.expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-w', str(left), '-I', 'cloudbr9', '198.51.100.254'],
+                    rc=2, stderr='ping: SO_BINDTODEVICE cloudbr9: No such device\n')
+    result = probe.first_answer(Module(fake), '198.51.100.254', 'cloudbr9', within=2)
+    assert result['answered'] is False and result['reason'] == 'cloudbr9 does not exist on the host or has no address to send from'
+    missing = probe.first_answer(Module(FakeRunCommand(), ping=None), '198.51.100.254')
+    assert missing['answered'] is False and missing['reason'].startswith('ping is not installed on the host')

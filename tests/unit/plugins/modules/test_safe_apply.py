@@ -289,6 +289,51 @@ def test_a_target_that_does_not_answer_rolls_back_at_once(debian):
     assert fake.timers == {}
 
 
+def armed_with_targets(root, targets):
+    """kvm_network_apply with confirm.targets (as the role calls it): the apply not started yet."""
+    fake = live(SafeHost(), NOTHING)
+    for argv in FIRST_APPLY:
+        fake.expect(argv=argv)
+    result = run(kvm_network_apply.main, safe_args(model_of(TWO_BRIDGES), root, confirm={'targets': targets}), fake)
+    assert not result.get('failed'), result.get('msg')
+    return result['safe_apply']['id'], fake
+
+
+def test_the_host_rolls_back_at_once_when_its_own_pings_fail_after_the_change(debian):
+    """With confirm.targets, the detached apply pings them itself: a change after which they do not
+    answer is put back at once, before any timer, and the confirmation says why."""
+    sid, fake = armed_with_targets(debian, [{'target': '198.51.100.1', 'bridge': 'cloudbr0'}])
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '10', '-I', 'cloudbr0', '198.51.100.1'], rc=1,
+                stdout='10 packets transmitted, 0 received, 100% packet loss')
+    for argv in ROLLBACK:
+        fake.expect(argv=argv)
+    assert fake.fire('apply') == 0
+    snap = manifest(debian, sid)
+    assert snap['status'] == 'rolled_back' and 'applied' not in [h['status'] for h in snap['history']]
+    last = snap['history'][-1]
+    assert last['cause'] == 'its confirmation targets did not answer' and last['live_at'] <= last['started']
+    assert read(debian, '/etc/network/interfaces') == DEBIAN_INTERFACES and fake.timers == {}
+    failed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                             'targets': [{'target': '198.51.100.1', 'bridge': 'cloudbr0'}]}, fake)
+    assert failed['failed'] is True and failed['reason'] == 'targets'
+    assert failed['msg'].startswith('after the change the host could not reach its confirmation targets (none of 10 '
+                                    'pings to 198.51.100.1 through cloudbr0 answered). Nothing of the change was kept')
+
+
+def test_targets_that_answer_the_host_leave_the_change_waiting_for_the_controller(debian):
+    sid, fake = armed_with_targets(debian, [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}])
+    first = [PING, '-n', '-c', '1', '-w', '10', '-I', 'cloudbr0', '198.51.100.254']
+    ping = [PING, '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254']
+    fake.expect(argv=first, stdout='1 packets transmitted, 1 received')
+    assert fake.fire('apply') == 0
+    assert manifest(debian, sid)['status'] == 'applied' and [t.split('-')[2] for t in fake.timers] == ['confirm']
+    fake.expect(argv=ping, stdout='3 received')
+    confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
+                                                'targets': [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}]}, fake)
+    assert confirmed['snapshot']['status'] == 'confirmed'
+    assert [a for a in fake.argvs if a[0] == PING] == [first, ping], 'the host pinged, then the confirmation'
+
+
 def test_a_failed_apply_rolls_back_at_once_and_the_confirmation_says_why(debian):
     fake = live(SafeHost(), NOTHING)
     fake.expect(argv=[IFDOWN, '--force', 'eth0']).expect(argv=[IFUP, 'eth0'])

@@ -182,3 +182,16 @@ def test_a_diagram_graphviz_refuses_fails_naming_the_host(tmp_path):
     broken.write_text('digraph "kvm9" { this is not dot')
     with pytest.raises(ValueError, match=r'dot \(drawing host kvm9\) failed \(rc=1\).*syntax error'):
         action_mod.svg_of(shutil.which('dot'), str(broken), 'kvm9')
+
+
+def test_a_change_its_own_pings_rolled_back_is_the_last_apply():
+    """A host whose own pings failed right after the change never reached "applied": the change went
+    live at the rollback's live_at, and that is its last apply."""
+    snap = {'id': '20261207T040000-1', 'status': 'rolled_back', 'history': [
+        {'status': 'armed', 'at': 1796616000.0},
+        {'status': 'rolled_back', 'at': 1796616075.0, 'started': 1796616072.0, 'live_at': 1796616060.0,
+         'cause': 'its confirmation targets did not answer'}]}
+    applied, rolled = report.last_changes([snap])
+    assert applied == '%s (20261207T040000-1, rolled_back)' % report._when(1796616060.0)
+    assert rolled == '%s (20261207T040000-1)' % report._when(1796616075.0)
+    assert report.last_changes([dict(snap, history=snap['history'][:1])]) == ('', ''), 'armed only: nothing went live'
