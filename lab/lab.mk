@@ -62,6 +62,7 @@ lab-change-catalogue-vms: setup ## the change catalogue's Linux bond and VLAN de
 	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_change_catalogue.py
 	$(if $(WRITE),$(BIN)/python tests/lab/test_change_catalogue.py --write)
 
+# In CI (make test's takeover_vms stage, about 5 min).
 lab-takeover-vms: setup ## hand-built hosts taken over on two VMs: seed 000's netplan host (Linux bonds, VLAN device) and its Open vSwitch host (kernel datapath), no ping lost
 	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_takeover.py
 

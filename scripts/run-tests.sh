@@ -26,7 +26,7 @@ stage() {
 }
 summary() {
   printf '\n==== stage timings\n'
-  for i in "${!names[@]}"; do printf '  %-14s %5ss  rc=%s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"; done
+  for i in "${!names[@]}"; do printf '  %-19s %5ss  rc=%s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"; done
 }
 
 stage unit        make --no-print-directory unit
@@ -48,7 +48,8 @@ if [ "${SKIP_LAB:-0}" != 1 ]; then
   # ansible-core, rollout.yml's waves stopped by a real rollback, then the collection on it:
   # site.yml on five containers, the modules' integration targets (containers, one VM), then
   # site.yml on two pairs of VMs (seed 000 with Linux bonds and with the OVS kernel datapath, by
-  # netplan and by ifupdown; reboot and failover). One VM scenario at a time: two VMs fill the
+  # netplan and by ifupdown; reboot and failover), and seed 000's hand-built hosts taken over on two
+  # VMs (Linux bonds, 802.1Q, the OVS kernel datapath). One VM lab at a time: two VMs fill the
   # two cores under TCG.
   stage lab          make --no-print-directory lab-unit
   stage safe_apply   make --no-print-directory lab-safe-apply     # + the change catalogue, runner jobs
@@ -56,6 +57,7 @@ if [ "${SKIP_LAB:-0}" != 1 ]; then
   for scenario in network_containers modules_containers modules_vms network_vms network_vms_swapped; do
     [ -d "molecule/$scenario" ] && stage "$scenario" make --no-print-directory "molecule-$scenario"
   done
+  stage takeover_vms make --no-print-directory lab-takeover-vms   # hand-built Linux bonds and OVS kernel datapath
   stage leftovers    make --no-print-directory lab-leftovers
   # Not here, for CI's time (each has its last measured run in docs/): make lab-awx (the execution
   # environment image built and its jobs on a fresh lab), make lab-change-catalogue-vms.
