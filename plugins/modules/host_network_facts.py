@@ -80,7 +80,7 @@ options:
     description:
       - Addresses to ping from the host, each through a bridge, after reading the network. The
         results are in RV(traffic). This is the same probe the apply's read-back and safe apply's
-        confirmation use (C(ping -n -c COUNT -W 2 -I BRIDGE TARGET)).
+        confirmation use (C(ping -n -c 1 -w COUNT -I BRIDGE TARGET)).
       - A target that does not answer is not a failure of the module; RV(traffic) says what happened
         in plain words (C(reason)).
     type: list
@@ -96,7 +96,9 @@ options:
         type: str
         required: true
       count:
-        description: How many pings; the target answers when one of them does.
+        description:
+          - How many pings at most, one a second; the first answer ends the probe (a target that
+            answers costs a round trip, a silent one C(count) seconds).
         type: int
         default: 3
 notes:

@@ -270,7 +270,9 @@ options:
             description: The interface to ping through.
             type: str
           count:
-            description: How many pings; the target answers when one of them does.
+            description:
+              - How many pings at most, one a second; the first answer ends the probe (a target that
+                answers costs a round trip, a silent one C(count) seconds).
             type: int
             default: 3
       keep_snapshots:
@@ -351,7 +353,7 @@ options:
         type: int
         default: 5
       traffic:
-        description: Targets pinged through a bridge (C(ping -n -c COUNT -W 2 -I BRIDGE TARGET)).
+        description: Targets pinged through a bridge (C(ping -n -c 1 -w COUNT -I BRIDGE TARGET)).
         type: list
         elements: dict
         default: []
@@ -485,7 +487,7 @@ read_back:
   returned: when O(read_back) is given, outside check mode, and no change waits for its confirmation
   type: dict
   sample: {"traffic": [{"item": {"bridge": "cloudbr0", "target": "198.51.100.1", "count": 3}, "rc": 0,
-           "stdout_lines": ["3 packets transmitted, 3 received, 0% packet loss, time 2003ms"], "stderr_lines": [],
+           "stdout_lines": ["1 packets transmitted, 1 received, 0% packet loss, time 0ms"], "stderr_lines": [],
            "answered": true, "reason": ""}], "taken": "1796000000.123456"}
 ansible_facts:
   description: With O(read_back), the host's network as it is at the end of the call.

@@ -74,7 +74,9 @@ options:
         description: The interface to ping through.
         type: str
       count:
-        description: How many pings; the target answers when one of them does.
+        description:
+          - How many pings at most, one a second; the first answer ends the probe (a target that
+            answers costs a round trip, a silent one C(count) seconds).
         type: int
         default: 3
   reconnect_timeout:

@@ -22,15 +22,15 @@ import time
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import command
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._common import SBIN_DIRS
 
-# Seconds ping waits for each answer: with -c N a silent target costs about N * PING_WAIT.
-PING_WAIT = 2
+# Pings to a target, one a second: the first answer ends the probe (a target that answers costs a
+# round trip), and a silent target costs as many seconds.
 DEFAULT_COUNT = 3
 # Seconds a target gets to answer right after a change: a bridge may still be settling (its
 # address, its uplink's carrier, a bond's negotiation) when the host first pings through it.
 SETTLE_WAIT = 10
 # An address or a host name: nothing ping could take for an option.
 TARGET_RE = re.compile(r'^[A-Za-z0-9:.%_][A-Za-z0-9:.%_-]*$')
-_SUMMARY_RE = re.compile(r'(\d+) packets transmitted, (\d+) (?:packets )?received')
+_SUMMARY_RE = re.compile(r'(\d+) packets transmitted, \d+ (?:packets )?received')
 # What ping (iputils) says, in the words a user needs.
 _REASONS = (
     (re.compile(r'SO_BINDTODEVICE|unknown iface|No such device|Cannot assign requested address.*bind', re.I),
@@ -42,19 +42,16 @@ _REASONS = (
 )
 
 
-def ping_argv(ping, target, bridge=None, count=DEFAULT_COUNT, within=None):
-    """``count`` pings, each waited for PING_WAIT s; or, with ``within``, one ping a second until
-    the first answer or ``within`` seconds (ping's own deadline)."""
-    if within is None:
-        argv = [ping, '-n', '-c', str(count), '-W', str(PING_WAIT)]
-    else:
-        argv = [ping, '-n', '-c', '1', '-w', str(within)]
+def ping_argv(ping, target, bridge=None, count=DEFAULT_COUNT):
+    """Up to ``count`` pings, one a second: ``-c 1`` with a deadline (``-w``) makes ping stop at
+    the first answer, or at the deadline when none came."""
+    argv = [ping, '-n', '-c', '1', '-w', str(count)]
     if bridge:
         argv += ['-I', bridge]
     return argv + [target]
 
 
-def reason(rc, out, err, target, bridge=None, count=DEFAULT_COUNT):
+def reason(rc, out, err, target, bridge=None):
     """What happened, in plain words ('' when every ping was answered)."""
     through = ' through %s' % bridge if bridge else ''
     words = {'target': target, 'bridge': bridge or 'the interface', 'through': through}
@@ -64,11 +61,8 @@ def reason(rc, out, err, target, bridge=None, count=DEFAULT_COUNT):
     for pattern, text in _REASONS:
         if pattern.search(err or '') or pattern.search(out or ''):
             return text.format(**words)
-    if summary:
-        received = int(summary.group(2))
-        if not received:
-            return 'none of %s pings to %s%s answered' % (summary.group(1), target, through)
-        return '%d of %s pings to %s%s answered' % (received, summary.group(1), target, through)
+    if summary:     # -c 1: one answer would have ended ping with rc 0
+        return 'none of %s pings to %s%s answered' % (summary.group(1), target, through)
     return 'ping to %s%s failed (rc=%d): %s' % (target, through, rc, command.brief(err or out))
 
 
@@ -77,27 +71,26 @@ def probe(module, target, bridge=None, count=DEFAULT_COUNT, ping=None):
     ping = ping or find_ping(module)
     if ping is None:
         return _no_ping(target, bridge, count)
-    # ping bounds itself: -c count answers waited for -W seconds each.
+    # ping bounds itself: its deadline is count seconds.
     rc, out, err = command.run(module, ping_argv(ping, target, bridge, count), timeout=None)
     return _probed({'target': target, 'bridge': bridge, 'count': count}, rc, out, err)
 
 
 def first_answer(module, target, bridge=None, within=SETTLE_WAIT, ping=None):
-    """One target given ``within`` seconds to answer once (the same result as ``probe``). ping
-    stops at the first answer, so a target that answers costs a round trip; an error that ends
-    ping early (the bridge has no address yet) is tried again until the time is up."""
+    """``probe`` with ``within`` seconds, for a host right after a change: an error that ends ping
+    early (the bridge has no address yet) is tried again until the time is up."""
     ping = ping or find_ping(module)
     if ping is None:
-        return _no_ping(target, bridge, 1)
+        return _no_ping(target, bridge, within)
     deadline = time.monotonic() + within
     while True:
         left = max(1, int(round(deadline - time.monotonic())))
-        rc, out, err = command.run(module, ping_argv(ping, target, bridge, within=left), timeout=None)
+        rc, out, err = command.run(module, ping_argv(ping, target, bridge, left), timeout=None)
         # rc 0: answered; rc 1: silent until ping's deadline; anything else ended ping early.
         if rc in (0, 1) or time.monotonic() + 1 >= deadline:
             break
         time.sleep(1)
-    return _probed({'target': target, 'bridge': bridge, 'within': within}, rc, out, err)
+    return _probed({'target': target, 'bridge': bridge, 'count': within}, rc, out, err)
 
 
 def _probed(item, rc, out, err):

@@ -46,7 +46,7 @@ class Module(object):
      'ping: something new; second line'),
 ])
 def test_a_silent_target_is_told_in_plain_words(rc, out, err, expected):
-    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr100', '203.0.113.254'],
+    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-w', '3', '-I', 'cloudbr100', '203.0.113.254'],
                                    rc=rc, stdout=out, stderr=err)
     result = probe.probe(Module(fake), '203.0.113.254', 'cloudbr100')
     assert result['answered'] is False and result['reason'] == expected
@@ -55,14 +55,14 @@ def test_a_silent_target_is_told_in_plain_words(rc, out, err, expected):
 
 
 def test_one_answer_of_three_is_reachable():
-    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254'],
+    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-w', '3', '-I', 'cloudbr0', '198.51.100.254'],
                                    rc=0, stdout=ANSWERED)
     result = probe.probes(Module(fake), [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}])[0]
     assert result['answered'] is True and result['reason'] == '' and result['rc'] == 0
 
 
 def test_without_a_bridge_and_without_ping():
-    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-W', '2', '198.51.100.1'], rc=1,
+    fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-w', '1', '198.51.100.1'], rc=1,
                                    stdout=SILENT.replace('3 packets transmitted', '1 packets transmitted'))
     assert probe.probe(Module(fake), '198.51.100.1', count=1)['reason'] == 'none of 1 pings to 198.51.100.1 answered'
     missing = probe.probe(Module(FakeRunCommand(), ping=None), '198.51.100.1')
@@ -87,7 +87,7 @@ def test_first_answer_stops_at_the_first_answer():
                                    rc=0, stdout=ANSWERED.replace('3 packets transmitted', '1 packets transmitted'))
     result = probe.first_answer(Module(fake), '198.51.100.254', 'cloudbr0')
     assert result['answered'] is True and result['reason'] == ''
-    assert result['item'] == {'target': '198.51.100.254', 'bridge': 'cloudbr0', 'within': 10}
+    assert result['item'] == {'target': '198.51.100.254', 'bridge': 'cloudbr0', 'count': 10}
 
 
 def test_first_answer_retries_an_early_error_until_its_time_is_up(monkeypatch):

@@ -292,7 +292,7 @@ def test_traffic_is_pinged_after_the_read_in_the_same_call(monkeypatch, tools):
     use_root(monkeypatch, 'linux_bridge_host')
     tools.add('ping')
     fake = ip_fake('linux_bridge_host')
-    fake.expect(argv=['/usr/bin/ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254'], rc=1,
+    fake.expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-w', '3', '-I', 'cloudbr0', '198.51.100.254'], rc=1,
                 stdout='3 packets transmitted, 0 received, 100% packet loss, time 2030ms\n')
     result, fake = run_module(mod.main, {'traffic': [{'bridge': 'cloudbr0', 'target': '198.51.100.254'}]},
                               run_command=fake)

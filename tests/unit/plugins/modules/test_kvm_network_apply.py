@@ -1105,9 +1105,9 @@ def test_rerun_reads_the_network_back_and_pings_in_the_same_call(debian):
     fake = expect_live(HostFake())     # one read: the drift check's, handed to the read-back
     fake.expect(argv=[SBIN + 'nmcli', '--terse', '--fields', 'DEVICE,NAME,FILENAME', 'connection', 'show', '--active'],
                 rc=10, stderr='NetworkManager is not running')
-    ping = [SBIN + 'ping', '-n', '-c', '2', '-W', '2', '-I', 'cloudbr0', '198.51.100.1']
+    ping = [SBIN + 'ping', '-n', '-c', '1', '-w', '2', '-I', 'cloudbr0', '198.51.100.1']
     fake.expect(argv=ping, stdout='2 packets transmitted, 2 received, 0% packet loss\n')
-    silent = [SBIN + 'ping', '-n', '-c', '3', '-W', '2', '-I', 'cloudbr1', '203.0.113.1']
+    silent = [SBIN + 'ping', '-n', '-c', '1', '-w', '3', '-I', 'cloudbr1', '203.0.113.1']
     fake.expect(argv=silent, rc=1, stdout='3 packets transmitted, 0 received, 100% packet loss\n')
     args = args_for(model, 'ifupdown', debian, read_back={'ovs': 'false', 'traffic': [
         {'bridge': 'cloudbr0', 'target': '198.51.100.1', 'count': 2},

@@ -257,7 +257,7 @@ def test_the_watchdog_undoes_an_apply_that_never_finished(debian):
 def test_confirmed_when_the_targets_answer_then_nothing_is_left(debian):
     result, fake = first_apply(debian)
     sid = result['safe_apply']['id']
-    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254'], stdout='3 received')
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '3', '-I', 'cloudbr0', '198.51.100.254'], stdout='3 received')
     confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
                                                 'targets': [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}]},
                     fake)
@@ -274,7 +274,7 @@ def test_confirmed_when_the_targets_answer_then_nothing_is_left(debian):
 def test_a_target_that_does_not_answer_rolls_back_at_once(debian):
     result, fake = first_apply(debian)
     sid = result['safe_apply']['id']
-    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.1'], rc=1,
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '3', '198.51.100.1'], rc=1,
                 stdout='3 packets transmitted, 0 received, 100% packet loss')
     for argv in ROLLBACK:
         fake.expect(argv=argv)
@@ -323,7 +323,7 @@ def test_the_host_rolls_back_at_once_when_its_own_pings_fail_after_the_change(de
 def test_targets_that_answer_the_host_leave_the_change_waiting_for_the_controller(debian):
     sid, fake = armed_with_targets(debian, [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}])
     first = [PING, '-n', '-c', '1', '-w', '10', '-I', 'cloudbr0', '198.51.100.254']
-    ping = [PING, '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254']
+    ping = [PING, '-n', '-c', '1', '-w', '3', '-I', 'cloudbr0', '198.51.100.254']
     fake.expect(argv=first, stdout='1 packets transmitted, 1 received')
     assert fake.fire('apply') == 0
     assert manifest(debian, sid)['status'] == 'applied' and [t.split('-')[2] for t in fake.timers] == ['confirm']
@@ -391,7 +391,7 @@ def test_a_confirmation_while_the_change_is_being_applied_is_pending(debian):
     assert [a for a in fake.argvs if a[0] == PING] == [], 'nothing is proven before the change is live'
     assert manifest(debian, sid)['status'] == 'armed'
     assert fake.fire('apply') == 0
-    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.254'], stdout='3 received')
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '3', '198.51.100.254'], stdout='3 received')
     confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
                                                 'targets': [{'target': '198.51.100.254'}]}, fake)
     assert confirmed['snapshot']['status'] == 'confirmed'
@@ -418,7 +418,7 @@ def test_a_confirmation_waits_on_the_host_for_the_apply_then_asks_for_a_new_conn
     assert waited['pending'] is True and 'this connection was made before it was' in waited['msg'], waited
     assert looks == [safe.PENDING_POLL] * 3 and manifest(debian, sid)['status'] == 'applied'
     assert [a for a in fake.argvs if a[0] == PING] == [], 'nothing is proven over the old connection'
-    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.254'], stdout='3 received')
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '3', '198.51.100.254'], stdout='3 received')
     confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
                                                 'targets': [{'target': '198.51.100.254'}]}, fake)
     assert confirmed['snapshot']['status'] == 'confirmed'
@@ -436,7 +436,7 @@ def test_not_over_ssh_the_waiting_call_confirms_as_soon_as_the_change_is_live(de
         if len(looks) == 3:
             assert fake.fire('apply') == 0
     monkeypatch.setattr(safe.time, 'sleep', apply_meanwhile)
-    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '198.51.100.254'], stdout='3 received')
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '3', '198.51.100.254'], stdout='3 received')
     confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
                                                 'targets': [{'target': '198.51.100.254'}]}, fake)
     assert confirmed['snapshot']['status'] == 'confirmed' and len(looks) == 3

@@ -144,7 +144,7 @@ def test_a_change_armed_but_never_applied_leaves_the_files_as_they_were(debian):
 def test_a_confirmed_change_survives_the_boot_untouched(debian):
     result, fake = first_apply(debian)
     sid = result['safe_apply']['id']
-    fake.expect(argv=[PING, '-n', '-c', '3', '-W', '2', '-I', 'cloudbr0', '198.51.100.254'], stdout='3 received')
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '3', '-I', 'cloudbr0', '198.51.100.254'], stdout='3 received')
     confirmed = run(kvm_network_snapshot.main, {'action': 'confirm', 'id': sid, 'root_dir': str(debian),
                                                 'targets': [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}]}, fake)
     assert not confirmed.get('failed'), confirmed.get('msg')
