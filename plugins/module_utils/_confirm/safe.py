@@ -382,11 +382,15 @@ def confirm(module, snap, targets, keep, wait=0):
 
 def _first_target_not_answering(module, params):
     """Why the first confirmation target (kvm_network_apply's ``confirm.targets``) that does not
-    answer the host right after the change did not ('' when all answered). Each gets
-    probe.SETTLE_WAIT seconds, the change may still be settling; the first silent one decides."""
+    answer the host right after the change did not ('' when all answered). Each gets the time its
+    bridge needs to settle; the first silent one decides."""
     ping = probe.find_ping(module)
+    bridges = (params.get('model') or {}).get('bridges') or {}
     for target in (params.get('confirm') or {}).get('targets') or []:
-        answer = probe.first_answer(module, target['target'], target.get('bridge'), ping=ping)
+        bridge = bridges.get(target.get('bridge')) or {}
+        # A bridge with STP forwards only after listening and learning, forward_delay each.
+        within = probe.SETTLE_WAIT + (2 * (bridge.get('forward_delay') or 0) if bridge.get('stp') else 0)
+        answer = probe.first_answer(module, target['target'], target.get('bridge'), within=within, ping=ping)
         if not answer['answered']:
             return answer['reason']
     return ''

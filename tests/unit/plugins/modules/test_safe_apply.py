@@ -289,12 +289,13 @@ def test_a_target_that_does_not_answer_rolls_back_at_once(debian):
     assert fake.timers == {}
 
 
-def armed_with_targets(root, targets):
+def armed_with_targets(root, targets, model=None):
     """kvm_network_apply with confirm.targets (as the role calls it): the apply not started yet."""
     fake = live(SafeHost(), NOTHING)
     for argv in FIRST_APPLY:
         fake.expect(argv=argv)
-    result = run(kvm_network_apply.main, safe_args(model_of(TWO_BRIDGES), root, confirm={'targets': targets}), fake)
+    result = run(kvm_network_apply.main, safe_args(model or model_of(TWO_BRIDGES), root, confirm={'targets': targets}),
+                 fake)
     assert not result.get('failed'), result.get('msg')
     return result['safe_apply']['id'], fake
 
@@ -318,6 +319,17 @@ def test_the_host_rolls_back_at_once_when_its_own_pings_fail_after_the_change(de
     assert failed['failed'] is True and failed['reason'] == 'targets'
     assert failed['msg'].startswith('after the change the host could not reach its confirmation targets (none of 10 '
                                     'pings to 198.51.100.1 through cloudbr0 answered). Nothing of the change was kept')
+
+
+def test_a_target_through_an_stp_bridge_gets_its_listening_and_learning_too(debian):
+    """cloudbr0 with STP, forward_delay 4: its ports forward after 2 x 4 s, so the host's own ping
+    waits 10 + 8 s before it calls the target silent."""
+    stp = copy.deepcopy(TWO_BRIDGES)
+    stp['bridges']['cloudbr0'].update(stp=True, forward_delay=4)
+    sid, fake = armed_with_targets(debian, [{'target': '198.51.100.1', 'bridge': 'cloudbr0'}], model=model_of(stp))
+    fake.expect(argv=[PING, '-n', '-c', '1', '-w', '18', '-I', 'cloudbr0', '198.51.100.1'], stdout='1 received')
+    assert fake.fire('apply') == 0
+    assert manifest(debian, sid)['status'] == 'applied'
 
 
 def test_targets_that_answer_the_host_leave_the_change_waiting_for_the_controller(debian):
