@@ -256,9 +256,9 @@ options:
           - What the host must reach for the change to be kept, as kvm_network_snapshot's
             O(cloudstack_kvm.networking.kvm_network_snapshot#module:targets). Empty - the new connection is the only proof.
           - The host also pings them itself right after the change, one ping a second until the first answer or
-            10 seconds each (through a bridge with STP, twice its forward delay more); when one stays silent, it
-            rolls the change back at once instead of waiting for its timer, and the confirmation fails with
-            RV(confirmed.reason=targets).
+            10 seconds each (through a bridge with STP, twice its forward delay more; with DHCP, 20 s more); when one
+            stays silent, it rolls the change back at once instead of waiting for its timer, and the confirmation
+            fails with RV(confirmed.reason=targets).
         type: list
         elements: dict
         default: []

@@ -60,6 +60,9 @@ UNIT_PREFIX = 'cloudstack-kvm'
 # Seconds between the module's answer and the start of the detached apply: the answer (a few
 # kilobytes) is back on the controller long before.
 APPLY_DELAY = 2
+# Seconds more a bridge that gets its address by DHCP has to answer the host's own pings after a
+# change: a DHCP client's first DISCOVER may go unanswered while the uplink settles.
+DHCP_WAIT = 20
 # How long the detached apply may take before the watchdog rolls it back (the confirmation
 # timeout comes on top).
 APPLY_TIMEOUT = 300
@@ -387,13 +390,20 @@ def _first_target_not_answering(module, params):
     ping = probe.find_ping(module)
     bridges = (params.get('model') or {}).get('bridges') or {}
     for target in (params.get('confirm') or {}).get('targets') or []:
-        bridge = bridges.get(target.get('bridge')) or {}
-        # A bridge with STP forwards only after listening and learning, forward_delay each.
-        within = probe.SETTLE_WAIT + (2 * (bridge.get('forward_delay') or 0) if bridge.get('stp') else 0)
+        within = _settle_seconds(bridges.get(target.get('bridge')) or {})
         answer = probe.first_answer(module, target['target'], target.get('bridge'), within=within, ping=ping)
         if not answer['answered']:
             return answer['reason']
     return ''
+
+
+def _settle_seconds(bridge):
+    """How long a target through ``bridge`` (the model's) may take to answer right after a change:
+    probe.SETTLE_WAIT, twice the forward delay more with STP (its ports forward only after listening
+    and learning), DHCP_WAIT more when the bridge gets its address by DHCP."""
+    stp = 2 * (bridge.get('forward_delay') or 0) if bridge.get('stp') else 0
+    dhcp = DHCP_WAIT if bridge.get('dhcp4') or bridge.get('dhcp6') else 0
+    return probe.SETTLE_WAIT + stp + dhcp
 
 
 def _apply(snap):

@@ -332,6 +332,18 @@ def test_a_target_through_an_stp_bridge_gets_its_listening_and_learning_too(debi
     assert manifest(debian, sid)['status'] == 'applied'
 
 
+@pytest.mark.parametrize('bridge, seconds', [
+    ({}, 10),
+    ({'stp': False, 'forward_delay': 0, 'dhcp4': False, 'dhcp6': False}, 10),
+    ({'stp': True, 'forward_delay': 15}, 40),       # listening and learning, 15 s each
+    ({'stp': False, 'forward_delay': 15}, 10),      # no STP: the delay is not used
+    ({'dhcp4': True}, 30),
+    ({'dhcp6': True, 'stp': True, 'forward_delay': 2}, 34),
+])
+def test_how_long_a_target_may_take_to_answer_after_a_change(bridge, seconds):
+    assert safe._settle_seconds(bridge) == seconds
+
+
 def test_targets_that_answer_the_host_leave_the_change_waiting_for_the_controller(debian):
     sid, fake = armed_with_targets(debian, [{'target': '198.51.100.254', 'bridge': 'cloudbr0'}])
     first = [PING, '-n', '-c', '1', '-w', '10', '-I', 'cloudbr0', '198.51.100.254']
