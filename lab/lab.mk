@@ -70,7 +70,7 @@ lab-lacp-vms: setup ## LACP with a real partner on two VMs: a Linux 802.3ad bond
 	time env INBAND_TIER=vms $(BIN)/python -m pytest -q -p no:cacheprovider -x -s tests/lab/test_lacp.py
 
 # Not in CI, as issue 23 allows (about 6 min; docs/performance.md has the last measured run).
-lab-fleet-load: setup ## 20 in-band container hosts: site.yml converges them in one run, the next cuts 3 off (they heal by their timers, the 17 others report changed=0 and lose no ping); wall and controller time recorded
+lab-fleet-load: setup ## 20 in-band container hosts: site.yml converges them in one run, the next cuts 3 off (they heal by themselves: their own pings, or their timers; the 17 others report changed=0 and lose no ping); wall and controller time recorded
 	time bench/fleet-load
 
 # Two containers of the libvirt flavour (lab/flavours/libvirt), guests booted under TCG inside them.
