@@ -18,8 +18,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "lab"))
 sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / ".tmp" / "collections"))     # the checkout, as scripts/setup.sh links it
 
 from cskl_lab.installed import installed  # noqa: E402  pylint: disable=wrong-import-position
+# How long a host's own ping waits for a target after a change (the lab's bridges: no STP, no DHCP).
+from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.probe import SETTLE_WAIT  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 # INBAND_TIER=vms: the same on QEMU/TCG VMs (a full kernel: Linux bonds, 802.1Q), for the VM part
 # of the change catalogue (make lab-change-catalogue-vms); the safe apply tests are the containers'.
@@ -34,7 +37,6 @@ HOSTS = tuple(RENDERERS)
 # kvm_network_confirm_timeout for these tests (TCG needs longer to reconnect and ping)
 TIMER = 30 if TIER == "containers" else 90
 APPLY_TIMEOUT = 300  # kvm_network_apply's apply_timeout default (the watchdog's share before the apply ends)
-SETTLE_WAIT = 10  # plugins/module_utils/_base/probe.py: how long a host's own ping waits after a change
 KEEP = 2
 STATE = "/var/lib/cloudstack-kvm/safe-apply"
 ENV = dict(os.environ, PATH=f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",

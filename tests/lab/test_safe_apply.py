@@ -9,10 +9,11 @@ ifupdown. In order:
      stays taken over across a restart;
   2. a good change is confirmed: no timer or unit is left;
   3. a change that moves cloudbr0 to a dead uplink is rolled back by every host as soon as its own
-     pings find the confirmation target silent (not by its timer), the play fails saying so, verify.yml with the old model passes, ``ovs-vsctl show`` is
-     byte-identical;
-  4. ansible-playbook is killed (SIGKILL, with every process under it: its workers run in sessions of
-     their own) right after a good change's apply starts: no confirmation comes, and the host's timer puts the change back;
+     pings find the confirmation target silent (not by its timer), the play fails saying so,
+     verify.yml with the old model passes, ``ovs-vsctl show`` is byte-identical;
+  4. ansible-playbook is killed (SIGKILL, with every process under it: its workers run in sessions
+     of their own) right after a good change's apply starts: no confirmation comes, and the host's
+     timer puts the change back;
   5. five applies in a row (changing, no-op, ...) leave at most keep_snapshots finished snapshots
      and no unit.
 

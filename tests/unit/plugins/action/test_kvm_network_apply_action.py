@@ -15,7 +15,7 @@ from ansible.playbook.task import Task
 
 from ansible_collections.cloudstack_kvm.networking.plugins.action import kvm_network_apply as action_mod
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _confirmation as confirmation_mod
-from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.action.test_kvm_network_snapshot import Clock
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import Clock
 
 APPLY = 'cloudstack_kvm.networking.kvm_network_apply'
 SNAPSHOT = 'cloudstack_kvm.networking.kvm_network_snapshot'

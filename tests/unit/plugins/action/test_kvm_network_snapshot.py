@@ -15,21 +15,9 @@ from ansible.playbook.task import Task
 
 from ansible_collections.cloudstack_kvm.networking.plugins.action import kvm_network_snapshot as action_mod
 from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _confirmation as confirmation_mod
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import Clock
 
 CONFIRMED = {'changed': True, 'snapshot': {'id': 's1', 'status': 'confirmed'}, 'pruned': [], 'units': []}
-
-
-class Clock(object):
-    """time.monotonic and time.sleep of a test: sleeping moves the clock."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def run(args, answers, check_mode=False, attempt_cost=0.0):

@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base import probe
-from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import FakeRunCommand
+from ansible_collections.cloudstack_kvm.networking.tests.unit.plugins.modules.utils import Clock, FakeRunCommand
 
 SILENT = ('PING 203.0.113.254 (203.0.113.254) from 203.0.113.11 cloudbr100: 56(84) bytes of data.\n\n'
           '--- 203.0.113.254 ping statistics ---\n'
@@ -69,19 +69,6 @@ def test_without_a_bridge_and_without_ping():
     assert missing['answered'] is False and missing['reason'].startswith('ping is not installed on the host')
 
 
-class Clock(object):
-    """time for probe.first_answer: only its sleeps move it on (each early ping error is instant)."""
-
-    def __init__(self):
-        self.now = 100.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
 def test_first_answer_stops_at_the_first_answer():
     fake = FakeRunCommand().expect(argv=['/usr/bin/ping', '-n', '-c', '1', '-w', '10', '-I', 'cloudbr0', '198.51.100.254'],
                                    rc=0, stdout=ANSWERED.replace('3 packets transmitted', '1 packets transmitted'))
@@ -103,7 +90,7 @@ def test_first_answer_retries_an_early_error_until_its_time_is_up(monkeypatch):
             .expect(argv=[a.format(8) for a in argv], rc=1, stdout=SILENT.replace('3 packets', '8 packets')))
     result = probe.first_answer(Module(fake), '198.51.100.254', 'cloudbr0')
     assert result['answered'] is False and result['reason'] == 'none of 8 pings to 198.51.100.254 through cloudbr0 answered'
-    assert clock.now == 102.0
+    assert clock.now == 1002.0, 'two early errors, a second apart'
 
 
 def test_first_answer_gives_up_on_an_early_error_when_the_time_is_up(monkeypatch):

@@ -12,6 +12,7 @@
   exact argv that was run, or that nothing was run (check mode).
 * ``run_module(main, args, ...)``: runs a module's ``main()`` with all of the above (warnings
   given to ``module.warn()`` end up in ``result['warnings']``) and returns ``(result, fake)``.
+* ``Clock``: stands in for the ``time`` module (``monotonic``, ``sleep``): sleeping moves it on.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -79,6 +80,19 @@ def load_fixture(*parts):
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', *parts)
     with open(path) as f:
         return f.read()
+
+
+class Clock(object):
+    """time.monotonic and time.sleep of a test: sleeping moves the clock."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
 
 
 class FakeRunCommand(object):
