@@ -48,7 +48,7 @@ lab-test: setup lab-unit ## both lab smoke scenarios (containers, then VMs)
 # jobs and two slices; the runner job with a rolled-back apply, about 45 s, is make lab-awx's, for
 # CI's time: test_safe_apply's test 3 proves the same rollback through ansible-playbook).
 lab-safe-apply: setup ## in-band container lab: commit-confirm, rollbacks, controller killed, the change catalogue, ansible-runner jobs, site.yml on the oldest and newest core, rollout waves, takeover of hand-built hosts, LACP with a real partner
-	time $(BIN)/python -m pytest -q -p no:cacheprovider -x tests/lab/test_safe_apply.py tests/lab/test_change_catalogue.py \
+	time $(BIN)/python -m pytest -q -p no:cacheprovider -x --durations=20 tests/lab/test_safe_apply.py tests/lab/test_change_catalogue.py \
 	  tests/lab/test_runner_jobs.py::test_1_site_yml_through_runner_converges_then_changes_nothing \
 	  tests/lab/test_runner_jobs.py::test_3_two_slices_run_in_parallel_converge_every_host_once \
 	  tests/lab/test_core_versions.py tests/lab/test_rollout_waves.py tests/lab/test_takeover.py tests/lab/test_lacp.py
