@@ -13,8 +13,9 @@ Two jobs, each on a fresh container lab (podman connection, forks 20) of every s
 
 For each size, job and repetition the tools take turns (interleaved), each on hosts reset to the
 same unconfigured state: first converge, no-op re-run, check mode (--check). Per run: wall time,
-modules run per host (bench/callback_plugins/roundtrips.py), and the controller's peak memory (the
-resident memory of ansible-playbook and every process under it, sampled every 0.1 s). The table
+modules run per host (bench/callback_plugins/roundtrips.py), the controller's CPU time per host
+(ansible-playbook and every process it ran: forks, podman or ssh clients; os.wait4's rusage) and its
+peak memory (the resident memory of ansible-playbook and every process under it, sampled every 0.1 s). The table
 gives the median of the repetitions and the ratio to the job's peer. --vm adds the lb job on one
 VM (QEMU/TCG, ssh).
 
@@ -127,7 +128,7 @@ class Bench:
         return path
 
     def play(self, playbook, inventory, check=False):
-        """One ansible-playbook run: (seconds, modules per host, peak MiB)."""
+        """One ansible-playbook run: (seconds, modules per host, peak MiB, controller CPU seconds per host)."""
         counts = self.dir / f"roundtrips-{time.monotonic_ns()}.log"
         argv = ["ansible-playbook", "-i", self.lab.state["inventory"], "-i", str(inventory), str(playbook)]
         if check:
@@ -141,7 +142,7 @@ class Bench:
                              + log.read_text()[-3000:])
         lines = counts.read_text().splitlines() if counts.exists() else []
         per_host = [sum(1 for line in lines if line.split("\t")[0] == name) for name in self.names]
-        return seconds, statistics.median(per_host), run["peak_mib"]
+        return seconds, statistics.median(per_host), run["peak_mib"], run["cpu"] / len(self.names)
 
     def job(self, job, reps):
         inventory = self.inventory(job)
@@ -153,7 +154,8 @@ class Bench:
                     figures = self.play(playbook, inventory, check=(mode == "check"))
                     results.setdefault((tool, mode), []).append(figures)
                     print(f"[converge] {job} x{len(self.names)}{' vm' if self.vm else ''} rep {rep + 1} {tool} "
-                          f"{mode}: {figures[0]:.1f} s, {figures[1]:g} modules/host, {figures[2]:.0f} MiB",
+                          f"{mode}: {figures[0]:.1f} s, {figures[1]:g} modules/host, {figures[2]:.0f} MiB, "
+                          f"{figures[3]:.2f} s CPU/host",
                           flush=True)
         self.reset()
         return results
@@ -176,7 +178,8 @@ def rows_of(job, size, results, where):
                      "seconds": statistics.median(f[0] for f in figures),
                      "spread": (min(f[0] for f in figures), max(f[0] for f in figures)),
                      "modules": statistics.median(f[1] for f in figures),
-                     "peak": max(f[2] for f in figures)})
+                     "peak": max(f[2] for f in figures),
+                     "cpu": statistics.median(f[3] for f in figures) if all(len(f) > 3 for f in figures) else None})
     for row in rows:
         peer = [r for r in rows if r["tool"] == PEER[job] and r["mode"] == row["mode"]]
         row["ratio"] = row["seconds"] / peer[0]["seconds"] if peer and peer[0]["seconds"] else None
@@ -184,19 +187,21 @@ def rows_of(job, size, results, where):
 
 
 def table(rows, reps):
-    lines = [f"| job | hosts | tool | mode | median s (min-max of {reps}) | x peer | modules per host | peak MiB |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [f"| job | hosts | tool | mode | median s (min-max of {reps}) | x peer | modules per host | "
+             "controller CPU s per host | peak MiB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     order = {t: i for i, t in enumerate(["site.yml", "network.yml", "netplan peer", "ovs peer", "floor"])}
     for r in sorted(rows, key=lambda r: (r["job"], r["where"], r["hosts"], order[r["tool"]], MODES.index(r["mode"]))):
         ratio = "" if r["tool"] == PEER[r["job"]] or r["ratio"] is None else f"{r['ratio']:.2f}"
         lines.append(f"| {r['job']} | {r['hosts']}{' ' + r['where'] if r['where'] != 'containers' else ''} | "
                      f"{r['tool']} | {r['mode']} | {r['seconds']:.1f} ({r['spread'][0]:.1f}-{r['spread'][1]:.1f}) | "
-                     f"{ratio} | {r['modules']:g} | {r['peak']:.0f} |")
+                     f"{ratio} | {r['modules']:g} | {'' if r['cpu'] is None else format(r['cpu'], '.2f')} | "
+                     f"{r['peak']:.0f} |")
     return "\n".join(lines)
 
 
 LINE = re.compile(r"^\[converge\] (\w+) x(\d+)( vm)? rep \d+ (.+) (first|rerun|check): ([\d.]+) s, ([\d.]+) modules/host, "
-                  r"(\d+) MiB$")
+                  r"(\d+) MiB(?:, ([\d.]+) s CPU/host)?$")
 
 
 def rows_from_logs(paths):
@@ -209,6 +214,8 @@ def rows_from_logs(paths):
             if m:
                 job, size, vm, tool, mode = m.group(1), int(m.group(2)), bool(m.group(3)), m.group(4), m.group(5)
                 figures = (float(m.group(6)), float(m.group(7)), float(m.group(8)))
+                if m.group(9):
+                    figures += (float(m.group(9)),)
                 results.setdefault((job, size, vm), {}).setdefault((tool, mode), []).append(figures)
     rows = []
     for (job, size, vm), found in sorted(results.items()):
