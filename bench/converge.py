@@ -3,7 +3,7 @@
 A benchmark, not a test: it prints figures (and, with --write, puts the table in
 docs/performance.md); nothing here passes or fails on a number.
 
-Two jobs, each on a fresh container lab (podman connection, forks 20) of every size asked for:
+Two jobs, each on a fresh container lab (ssh through podman exec, forks 20) of every size asked for:
 
   lb    Linux bridges by netplan: cloudbr0 on eth0 with an address, cloudbr1 on eth1.
         site.yml and network.yml against bench/peers/netplan.yml (a template, generate/apply handlers).

@@ -76,3 +76,25 @@ def test_ping_stats_count_the_losses_and_the_longest_gap():
     assert stats(ping_log([1, 2, 5, 6], 7)) == {"sent": 7, "lost": 2, "gap": 0.3}
     assert stats(ping_log([1, 2, 3], 6)) == {"sent": 6, "lost": 3, "gap": 0.1}
     assert stats("") == {"sent": 0, "lost": 0, "gap": 0.0}
+
+
+def _proxy_command(ssh_args):
+    """The ProxyCommand of ssh arguments, split as Ansible's ssh plugin splits them (shlex)."""
+    import shlex  # noqa: PLC0415
+    words = shlex.split(ssh_args)
+    options = [words[i + 1] for i, word in enumerate(words) if word == "-o"]
+    return [o.split("=", 1)[1] for o in options if o.startswith("ProxyCommand=")]
+
+
+def test_containers_are_reached_by_ssh_through_podman_exec():
+    proxy = _proxy_command(lab.container_ssh_args())
+    assert proxy == [f"env CONTAINERS_CONF={util.CONTAINERS_CONF} podman exec -i %h /usr/sbin/sshd -i -o UsePAM=no"]
+
+
+@pytest.mark.parametrize("scenario", ["network_containers", "modules_containers", "lab_containers_smoke"])
+def test_container_scenarios_reach_their_hosts_as_the_lab_inventory_does(scenario):
+    driver = yaml.safe_load((util.REPO_ROOT / "molecule" / scenario / "molecule.yml").read_text())["driver"]
+    assert driver["name"] == "default" and driver["tier"] == "containers"
+    proxy = _proxy_command(" ".join(driver["ssh_connection_options"]).replace(
+        "${MOLECULE_PROJECT_DIRECTORY}", str(util.REPO_ROOT)))
+    assert proxy == _proxy_command(lab.container_ssh_args())
