@@ -9,11 +9,15 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack import extraconfig
+# The collection's modules are imported in the filters that use them, not here: to find one filter,
+# Ansible loads every filter file of the collection, in every forked worker, from source. A task
+# that uses any filter of this collection then pays only for what its own filter needs.
 
 
 def cloudstack_extraconfig(configs):
     """``{name: xml}`` -> the URL-encoded extraconfig string deployVirtualMachine takes."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack import extraconfig
+
     try:
         return extraconfig.encode(configs)
     except extraconfig.ExtraConfigError as err:
@@ -22,6 +26,8 @@ def cloudstack_extraconfig(configs):
 
 def cloudstack_extraconfig_decode(value):
     """The extraconfig string -> ``{name: xml}`` as CloudStack stores it."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack import extraconfig
+
     try:
         return extraconfig.decode(value)
     except extraconfig.ExtraConfigError as err:

@@ -14,30 +14,29 @@ from ansible.errors import AnsibleFilterError
 
 from ansible.module_utils.common.collections import is_sequence
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.agent import LABEL_KEYS
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack import properties as agent_properties
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed as config_parser
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_ifcfg as ifcfg_parser
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_nm as nm_parser
-from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _front_door as front_door
+# The collection's modules are imported in the filters that use them, not here: to find one filter,
+# Ansible loads every filter file of the collection, in every forked worker, from source. A task
+# that uses any filter of this collection then pays only for what its own filter needs.
 
 
-def _through_the_front_door(call, *args, **kwargs):
+def _through_the_front_door(name, *args, **kwargs):
+    from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils import _front_door as front_door
+
     try:
-        return call(*args, **kwargs)
+        return getattr(front_door, name)(*args, **kwargs)
     except front_door.FrontDoorError as err:
         raise AnsibleFilterError(str(err))
 
 
 def kvm_network_validate(data, host=None):
     """Validate and normalise a kvm_network mapping; fail with every problem at once."""
-    return _through_the_front_door(front_door.validate, data, host)
+    return _through_the_front_door('validate', data, host)
 
 
 def kvm_network_renderer(data, facts=None, override=None, host=None):
     """The renderer a host gets: override, the model's renderer, or by OS facts."""
     model = kvm_network_validate(data, host)
-    return _through_the_front_door(front_door.choose_renderer, model, facts, override, host)
+    return _through_the_front_door('choose_renderer', model, facts, override, host)
 
 
 def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, hostname=None,
@@ -50,11 +49,15 @@ def kvm_network_render(data, renderer=None, facts=None, host=None, header=None, 
     """
     model = kvm_network_validate(data, host)
     name = kvm_network_renderer(model, facts, renderer, host)
-    return _through_the_front_door(front_door.render_for_host, model, name, host, hostname, header, ovs_database_only)
+    return _through_the_front_door('render_for_host', model, name, host, hostname, header, ovs_database_only)
 
 
 def kvm_network_parsed(files, fmt='netplan'):
     """Configuration files turned into kvm_network offline: {kvm_network, left_out}."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed as config_parser
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_ifcfg as ifcfg_parser
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed_nm as nm_parser
+
     parsers = {'netplan': config_parser.parse_netplan, 'ifupdown': config_parser.parse_ifupdown,
                'ifcfg': ifcfg_parser.parse_ifcfg, 'networkmanager': nm_parser.parse_networkmanager}
     if fmt not in parsers:
@@ -92,6 +95,9 @@ def _agent_labels(model, bridges, files, left_out):
     text = (files or {}).get(AGENT_PROPERTIES)
     if text is None:
         return
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack.agent import LABEL_KEYS
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._cloudstack import properties as agent_properties
+
     try:
         props = agent_properties.loads(text)
     except ValueError as err:
@@ -125,6 +131,8 @@ def kvm_network_adopted(gathered, files=None):
     if not isinstance(gathered, dict) or 'kvm_network' not in gathered:
         raise AnsibleFilterError('kvm_network_adopted: give host_network_facts\' gathered result '
                                  '({kvm_network, left_out}), not %r' % (gathered,))
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model import parsed as config_parser
+
     model = dict(gathered['kvm_network'])
     bridges = dict((name, dict(entry)) for name, entry in (model.get('bridges') or {}).items())
     left_out = [line for line in gathered.get('left_out') or [] if not line.startswith(DNS_LEFT_OUT)]

@@ -12,10 +12,9 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.probe import target_problems
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.compare import compare, drop_ignored
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.summary import summary
-from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._filter import model_or_fail
+# The collection's modules are imported in the filters that use them, not here: to find one filter,
+# Ansible loads every filter file of the collection, in every forked worker, from source. A task
+# that uses any filter of this collection then pays only for what its own filter needs.
 
 
 def silent_targets(traffic):
@@ -42,6 +41,9 @@ def kvm_network_differences(data, host_network, host=None, ignore=None, traffic=
     elif isinstance(ignore, str) or not is_sequence(ignore):
         raise AnsibleFilterError('kvm_network_differences: ignore must be a list of difference kinds, '
                                  'types or objects (e.g. [bond.miimon, bridge cloudbr1]), not %r' % (ignore,))
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.compare import compare, drop_ignored
+    from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._filter import model_or_fail
+
     silent = silent_targets(traffic) if traffic is not None else []
     return drop_ignored(compare(model_or_fail(data, host), host_network) + silent, ignore)
 
@@ -55,6 +57,8 @@ def kvm_network_drop_ignored(differences, ignore):
                                                for d in differences):
         raise AnsibleFilterError('kvm_network_drop_ignored: the input must be a list of differences '
                                  '(dicts with kind and object, as kvm_network_differences returns)')
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.compare import drop_ignored
+
     return drop_ignored(differences, ignore)
 
 
@@ -64,6 +68,9 @@ def kvm_network_traffic_problems(targets, data, host=None):
     if not is_sequence(targets):
         raise AnsibleFilterError('kvm_network_traffic_problems: the input must be a list of {bridge, target, count}, '
                                  'not %r' % (targets,))
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._base.probe import target_problems
+    from ansible_collections.cloudstack_kvm.networking.plugins.plugin_utils._filter import model_or_fail
+
     model = model_or_fail(data, host)
     return target_problems(targets, 'kvm_network_verify_traffic', model['bridges'])
 
@@ -74,6 +81,8 @@ def kvm_network_summary(host_network, host=None):
         raise AnsibleFilterError('kvm_network_summary: the input must be the host_network facts '
                                  '(ansible_facts.host_network from host_network_facts), not %s'
                                  % type(host_network).__name__)
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._verify.summary import summary
+
     return summary(host_network, host)
 
 

@@ -16,8 +16,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._model.normalise import ModelError, normalise
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.desired import format_commands
-from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.renderers import render, resolve_renderer
+
+# The renderers are imported by the functions that render: a task that only validates (kvm_host's,
+# a verification) does not compile them in its forked worker (the collection loader compiles
+# every module from source).
 
 
 class FrontDoorError(Exception):
@@ -34,6 +36,8 @@ def validate(data, host=None):
 
 def choose_renderer(model, facts=None, override=None, host=None):
     """The system a host gets: ``override``, the model's own ``renderer``, or by its OS facts."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.renderers import resolve_renderer
+
     try:
         return resolve_renderer(model, facts or {}, override=override or None, host=host)
     except ModelError as err:
@@ -43,6 +47,9 @@ def choose_renderer(model, facts=None, override=None, host=None):
 def render_for_host(model, renderer, host=None, hostname=None, header=None, ovs_database_only=False):
     """The files and the Open vSwitch state of a normalised model for ``renderer``:
     {renderer, files, owned, marker, ovs_state, ovs_commands, ovs_script}."""
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._ovs.desired import format_commands
+    from ansible_collections.cloudstack_kvm.networking.plugins.module_utils._render.renderers import render
+
     options = {'host': host, 'hostname': hostname, 'ovs_database_only': bool(ovs_database_only)}
     if header:
         options['header'] = header
