@@ -69,3 +69,30 @@ def test_a_failed_confirmation_fails_the_host_naming_the_proof(tmp_path, confirm
     assert 'host kvm1: the network change was not confirmed: ' + proof in out, out
     assert 'Applied: files /etc/netplan/60-cloudstack-kvm.yaml; re-activated: cloudbr0, eth0.' in out, out
     assert 'KEPT' not in out
+
+
+def test_in_check_mode_a_change_that_would_be_armed_is_described(tmp_path):
+    """confirm.yml is included for a change that would be armed in check mode too: it says how the
+    change would be confirmed, and keeps and fails nothing."""
+    result = {'changed': True, 'safe_apply': {'would_arm': True, 'armed': False,
+                                              'disruption': {'disruptive': True, 'touched': ['eth0', 'cloudbr0']}}}
+    play = [{'hosts': 'kvm1', 'gather_facts': False, 'tasks': [
+        {'name': 'The role confirm.yml after an apply in check mode',
+         'ansible.builtin.include_role': {'name': 'cloudstack_kvm.networking.kvm_network', 'tasks_from': 'confirm.yml'},
+         'vars': {'kvm_network_result': result, 'kvm_network_confirm_timeout': 60,
+                  '__kvm_network_confirm_targets': [{'target': '198.51.100.1'}]}},
+    ]}]
+    (tmp_path / 'play.yml').write_text(json.dumps(play))
+    (tmp_path / 'hosts.json').write_text(json.dumps({'all': {'hosts': {'kvm1': {
+        'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}}))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.tmp', 'collections'),
+               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '--check', '-i',
+                           str(tmp_path / 'hosts.json'), str(tmp_path / 'play.yml')],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=300, check=False)
+    out = ' '.join(proc.stdout.split())
+    assert proc.returncode == 0, proc.stdout
+    assert 'The change would be commit-confirmed' in out and '198.51.100.1' in out, proc.stdout
+    assert 'It touches the path Ansible connects through (eth0, cloudbr0)' in out, proc.stdout
+    assert 'failed=0' in out and 'rescued=0' in out, proc.stdout
