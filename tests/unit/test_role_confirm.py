@@ -24,25 +24,29 @@ APPLIED = {'changed': True, 'files': {'written': ['/etc/netplan/60-cloudstack-kv
 pytestmark = pytest.mark.controller
 
 
-def confirm_yml(tmp_path, confirmed):
-    result = dict(APPLIED, confirmed=confirmed) if confirmed is not None else dict(APPLIED)
-    play = [{'hosts': 'kvm1', 'gather_facts': False, 'tasks': [
-        {'name': 'The role confirm.yml after an armed apply',
-         'ansible.builtin.include_role': {'name': 'cloudstack_kvm.networking.kvm_network', 'tasks_from': 'confirm.yml'},
-         'vars': {'kvm_network_result': result, 'kvm_network_confirm_timeout': 60}},
-        {'name': 'Show what was kept', 'ansible.builtin.debug': {
-            'msg': 'KEPT {{ kvm_network_confirmed.snapshot.status }} after {{ kvm_network_confirmed.attempts }}'}},
-    ]}]
+def run_play(tmp_path, play, *options):
+    """``play`` run by ansible-playbook against the local stand-in host kvm1: (rc, output)."""
     (tmp_path / 'play.yml').write_text(json.dumps(play))
     (tmp_path / 'hosts.json').write_text(json.dumps({'all': {'hosts': {'kvm1': {
         'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}}))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.tmp', 'collections'),
                ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i',
-                           str(tmp_path / 'hosts.json'), str(tmp_path / 'play.yml')],
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')] + list(options)
+                          + ['-i', str(tmp_path / 'hosts.json'), str(tmp_path / 'play.yml')],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                           timeout=300, check=False)
     return proc.returncode, proc.stdout
+
+
+def confirm_yml(tmp_path, confirmed):
+    result = dict(APPLIED, confirmed=confirmed) if confirmed is not None else dict(APPLIED)
+    return run_play(tmp_path, [{'hosts': 'kvm1', 'gather_facts': False, 'tasks': [
+        {'name': 'The role confirm.yml after an armed apply',
+         'ansible.builtin.include_role': {'name': 'cloudstack_kvm.networking.kvm_network', 'tasks_from': 'confirm.yml'},
+         'vars': {'kvm_network_result': result, 'kvm_network_confirm_timeout': 60}},
+        {'name': 'Show what was kept', 'ansible.builtin.debug': {
+            'msg': 'KEPT {{ kvm_network_confirmed.snapshot.status }} after {{ kvm_network_confirmed.attempts }}'}},
+    ]}])
 
 
 def test_a_confirmation_made_in_the_apply_task_is_kept(tmp_path):
@@ -82,17 +86,9 @@ def test_in_check_mode_a_change_that_would_be_armed_is_described(tmp_path):
          'vars': {'kvm_network_result': result, 'kvm_network_confirm_timeout': 60,
                   '__kvm_network_confirm_targets': [{'target': '198.51.100.1'}]}},
     ]}]
-    (tmp_path / 'play.yml').write_text(json.dumps(play))
-    (tmp_path / 'hosts.json').write_text(json.dumps({'all': {'hosts': {'kvm1': {
-        'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.tmp', 'collections'),
-               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0', ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '--check', '-i',
-                           str(tmp_path / 'hosts.json'), str(tmp_path / 'play.yml')],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          timeout=300, check=False)
-    out = ' '.join(proc.stdout.split())
-    assert proc.returncode == 0, proc.stdout
-    assert 'The change would be commit-confirmed' in out and '198.51.100.1' in out, proc.stdout
-    assert 'It touches the path Ansible connects through (eth0, cloudbr0)' in out, proc.stdout
-    assert 'failed=0' in out and 'rescued=0' in out, proc.stdout
+    rc, output = run_play(tmp_path, play, '--check')
+    out = ' '.join(output.split())
+    assert rc == 0, output
+    assert 'The change would be commit-confirmed' in out and '198.51.100.1' in out, output
+    assert 'It touches the path Ansible connects through (eth0, cloudbr0)' in out, output
+    assert 'failed=0' in out and 'rescued=0' in out, output
